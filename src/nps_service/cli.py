@@ -1,0 +1,110 @@
+"""The `nps-service` command line: serve, migrate, manage keys, dump the OpenAPI document."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+import yaml
+from sqlalchemy.engine import Engine
+
+from nps_service.config import get_settings
+from nps_service.db import create_db_engine, make_session_factory
+from nps_service.keys import service as keys
+from nps_service.keys.service import Scope
+from nps_service.migrate import upgrade
+
+app = typer.Typer(help="nps-service: collect NPS answers and serve the global NPS.",
+                  no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _migrated_engine() -> Engine:
+    engine = create_db_engine(get_settings())
+    upgrade(engine)
+    return engine
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+) -> None:
+    """Apply pending migrations, then serve the API."""
+    _migrated_engine().dispose()
+    uvicorn.run("nps_service.main:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level=get_settings().log_level.lower(),
+                proxy_headers=True, server_header=False)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending migrations and exit."""
+    _migrated_engine().dispose()
+    typer.echo("database is at the newest schema", err=True)
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the YAML document.")] = Path("openapi.yaml"),
+) -> None:
+    """Write the OpenAPI document generated from the app."""
+    output.write_text(render_openapi(), encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)
+
+
+def render_openapi() -> str:
+    """The app's OpenAPI document as YAML (the committed openapi.yaml must equal this)."""
+    from nps_service.config import Settings
+    from nps_service.main import create_app
+
+    document = create_app(Settings(database_url="sqlite://")).openapi()
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")],
+    scope: Annotated[list[Scope], typer.Option(help="ingest, read or admin; repeatable.")],
+) -> None:
+    """Create a key and print its plaintext, alone, on stdout (it is not shown again)."""
+    engine = _migrated_engine()
+    with make_session_factory(engine)() as session:
+        try:
+            key, plaintext = keys.create_key(session, name, scope)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        session.commit()
+        typer.echo(f"created key {key.id} ({key.name}, scopes: {key.scopes})", err=True)
+    engine.dispose()
+    typer.echo(plaintext)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    engine = _migrated_engine()
+    with make_session_factory(engine)() as session:
+        typer.echo("id\tname\tprefix\tscopes\tcreated_at\trevoked_at")
+        for key in keys.list_keys(session):
+            revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+            typer.echo(f"{key.id}\t{key.name}\t{key.prefix}…\t{key.scopes}\t"
+                       f"{key.created_at.isoformat()}\t{revoked}")
+    engine.dispose()
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="The id shown by `keys list`.")]) -> None:
+    """Revoke a key; requests using it get 401 from then on."""
+    engine = _migrated_engine()
+    with make_session_factory(engine)() as session:
+        key = keys.revoke_key(session, key_id)
+        session.commit()
+    engine.dispose()
+    if key is None:
+        typer.echo(f"no key with id {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked key {key_id} ({key.name})", err=True)

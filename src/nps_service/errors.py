@@ -1,0 +1,184 @@
+"""One exception hierarchy, rendered by one set of handlers as RFC 9457 problem+json."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://nps-service.dev/problems/"
+
+logger = logging.getLogger("nps_service.errors")
+
+
+class FieldError(BaseModel):
+    """One failing input: where it is and why it failed."""
+
+    pointer: str | None = Field(None, description="JSON pointer into the body, e.g. /score")
+    parameter: str | None = Field(None, description="query, path or header parameter name")
+    detail: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Base of every error the API reports on purpose."""
+
+    status = 500
+    slug = "internal-error"
+    title = "Internal server error"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+
+class InvalidInput(ProblemError):
+    status = 422
+    slug = "validation-error"
+    title = "Invalid input"
+
+
+class NotFound(ProblemError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class Unauthorized(ProblemError):
+    status = 401
+    slug = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(ProblemError):
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class PayloadTooLarge(ProblemError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"
+
+
+class NotAcceptable(ProblemError):
+    status = 406
+    slug = "not-acceptable"
+    title = "Not acceptable"
+
+
+def problem_response(status: int, detail: str, *, slug: str | None = None,
+                     title: str | None = None, errors: list[FieldError] | None = None,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
+    """Render a problem document."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    slug = slug or phrase.lower().replace(" ", "-").replace("'", "")
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = [e.model_dump(exclude_none=True) for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _location(loc: tuple[int | str, ...]) -> FieldError:
+    """Turn a pydantic error location into a JSON pointer or a parameter name."""
+    source, *path = loc if loc else ("body",)
+    if source == "body":
+        pointer = "".join(f"/{_escape(part)}" for part in path)
+        return FieldError(pointer=pointer or "", detail="")
+    return FieldError(parameter=str(path[0]) if path else str(source), detail="")
+
+
+def _escape(part: int | str) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def validation_errors(raw: list[Any]) -> list[FieldError]:
+    """Convert pydantic/FastAPI error dicts into FieldErrors."""
+    result = []
+    for error in raw:
+        field = _location(tuple(error.get("loc", ())))
+        message = str(error.get("msg", "invalid value"))
+        if error.get("type") == "json_invalid":
+            message = f"malformed JSON: {error.get('ctx', {}).get('error', message)}"
+        elif error.get("type") == "missing":
+            message = "this field is required"
+        elif error.get("type") == "extra_forbidden":
+            message = "unknown field"
+        field.detail = message
+        result.append(field)
+    return result
+
+
+def _summary(errors: list[FieldError]) -> str:
+    first = errors[0]
+    where = first.pointer or first.parameter or "body"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first.detail}{more}"
+
+
+async def _handle_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(exc.status, exc.detail, slug=exc.slug, title=exc.title,
+                            errors=exc.errors, headers=exc.headers)
+
+
+async def _handle_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(list(exc.errors()))
+    if any(e.detail.startswith("malformed JSON") for e in errors):
+        return problem_response(400, _summary(errors), slug="malformed-json",
+                                title="Malformed JSON", errors=errors)
+    return problem_response(422, _summary(errors), slug=InvalidInput.slug,
+                            title=InvalidInput.title, errors=errors)
+
+
+async def _handle_http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404:
+        detail = "no such resource"
+    elif exc.status_code == 405:
+        detail = f"method not allowed; allowed: {(exc.headers or {}).get('Allow', '')}"
+    return problem_response(exc.status_code, detail, headers=exc.headers)
+
+
+async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem_response(500, "the server failed to handle this request; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through problem+json."""
+    app.add_exception_handler(ProblemError, _handle_problem)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(Exception, _handle_unexpected)

@@ -1,0 +1,40 @@
+"""FastAPI dependencies that enforce API-key scopes."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from nps_service.db import get_session
+from nps_service.errors import Forbidden, Unauthorized
+from nps_service.keys.service import Principal, Scope, authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer nps_...`")
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="nps-service"'}
+
+
+def require_scope(scope: Scope) -> Callable[..., Principal]:
+    """A dependency that admits keys holding `scope` (or `admin`)."""
+
+    def dependency(
+        session: Annotated[Session, Depends(get_session)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized("send an API key as 'Authorization: Bearer <key>'",
+                               headers=_CHALLENGE)
+        principal = authenticate(session, credentials.credentials)
+        if principal is None:
+            raise Unauthorized("unknown or revoked API key", headers=_CHALLENGE)
+        if not principal.allows(scope):
+            raise Forbidden(f"this key lacks the '{scope.value}' scope")
+        return principal
+
+    return dependency
+
+
+IngestKey = Annotated[Principal, Depends(require_scope(Scope.INGEST))]
+ReadKey = Annotated[Principal, Depends(require_scope(Scope.READ))]
+AdminKey = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]

@@ -1,0 +1,84 @@
+"""The application factory: settings and engine are built here, never at import time."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from nps_service import __version__
+from nps_service.body_limit import BodySizeLimitMiddleware
+from nps_service.config import Settings, get_settings
+from nps_service.db import create_db_engine, make_session_factory
+from nps_service.errors import install_error_handlers
+from nps_service.migrate import head_revision
+from nps_service.openapi_docs import customise_openapi
+from nps_service.ops.metrics import Metrics, MetricsMiddleware
+from nps_service.ops.router import router as ops_router
+from nps_service.responses.router import router as responses_router
+from nps_service.scores.router import router as scores_router
+
+DESCRIPTION = """Collects NPS survey answers and computes a platform's **global NPS**: the
+overall score plus promoter/passive/detractor breakdowns over logistics, product, service
+and app, with confidence intervals, time buckets in any zone, and segment breakdowns.
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem+json."""
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable ids such as `responses:create`: generated clients get stable method names."""
+    return f"{route.tags[0]}:{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for the given settings (tests pass their own database URL)."""
+    settings = settings or get_settings()
+    engine = create_db_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="nps-service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.expected_revision = head_revision(engine)
+    app.state.metrics = Metrics()
+
+    install_error_handlers(app)
+    app.include_router(responses_router)
+    app.include_router(scores_router)
+    app.include_router(ops_router)
+
+    # The last added is outermost: metrics see every request; the body limit runs before
+    # any parsing.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+            expose_headers=["Content-Disposition"],
+            max_age=600,
+        )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    customise_openapi(app)
+    logging.getLogger("nps_service").setLevel(settings.log_level.upper())
+    return app
+
+
+def app_from_environment() -> Any:
+    """Factory for `uvicorn --factory nps_service.main:app_from_environment`."""
+    return create_app()

@@ -1,0 +1,7 @@
+"""Every table, imported in one place for Alembic and the schema check."""
+
+from nps_service.db import Base
+from nps_service.keys.models import ApiKey
+from nps_service.responses.models import Response
+
+__all__ = ["ApiKey", "Base", "Response"]

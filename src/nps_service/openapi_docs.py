@@ -1,0 +1,53 @@
+"""Shared OpenAPI response declarations so every route documents its problem documents."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from nps_service.errors import PROBLEM_MEDIA_TYPE, Problem
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for the given error statuses, as problem+json."""
+    descriptions = {
+        400: "Malformed JSON",
+        401: "Missing, unknown or revoked API key",
+        403: "The key lacks the required scope",
+        404: "Not found",
+        406: "Unsupported Accept type",
+        409: "The id is already used for different content",
+        413: "Request body too large",
+        422: "Invalid input; `errors` names each failing field or parameter",
+    }
+    return {
+        status: {
+            "description": descriptions[status],
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def customise_openapi(app: FastAPI) -> None:
+    """Errors documented as problem+json only; FastAPI's own validation schema removed."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description, routes=app.routes)
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[0] in "45" and PROBLEM_MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+        components = schema.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

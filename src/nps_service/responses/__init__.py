@@ -1,0 +1,1 @@
+"""Survey answers: ingest, storage and listing."""

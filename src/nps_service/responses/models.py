@@ -1,0 +1,71 @@
+"""The `responses` table: one row per survey answer."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Double, Index, SmallInteger, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from nps_service.db import Base, UTCDateTime
+
+DIMENSIONS = ("logistics", "product", "service", "app")
+CONTEXT_FIELDS = (
+    "merchant_id",
+    "category",
+    "channel",
+    "region",
+    "platform",
+    "touchpoint",
+    "order_id",
+)
+# Context fields scores may filter and group by (order_id is too fine-grained to group on).
+SEGMENT_FIELDS = CONTEXT_FIELDS[:-1]
+
+
+class Response(Base):
+    """One stored answer; dimension ratings and context tags are nullable columns."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    respondent_id: Mapped[str] = mapped_column(String(128))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    logistics: Mapped[int | None] = mapped_column(SmallInteger)
+    product: Mapped[int | None] = mapped_column(SmallInteger)
+    service: Mapped[int | None] = mapped_column(SmallInteger)
+    app: Mapped[int | None] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    merchant_id: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
+    platform: Mapped[str | None] = mapped_column(String(64))
+    touchpoint: Mapped[str | None] = mapped_column(String(64))
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    weight: Mapped[float] = mapped_column(Double, default=1.0)
+    properties: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql")
+    )
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Whether the client sent submitted_at: a retry that omits it is still the same answer.
+    submitted_at_given: Mapped[bool] = mapped_column(Boolean)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # SHA-256 of the canonical client payload (without id and submitted_at): idempotency check.
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
+        CheckConstraint("logistics BETWEEN 0 AND 10", name="logistics_range"),
+        CheckConstraint("product BETWEEN 0 AND 10", name="product_range"),
+        CheckConstraint("service BETWEEN 0 AND 10", name="service_range"),
+        CheckConstraint("app BETWEEN 0 AND 10", name="app_range"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+        # Time range scans and newest-first keyset pagination.
+        Index("ix_responses_submitted_at_id", "submitted_at", "id"),
+        # The most common dashboard filters.
+        Index("ix_responses_merchant_id_submitted_at", "merchant_id", "submitted_at"),
+        Index("ix_responses_category_submitted_at", "category", "submitted_at"),
+        Index("ix_responses_respondent_id_submitted_at", "respondent_id", "submitted_at"),
+    )

@@ -1,0 +1,72 @@
+"""HTTP routes for survey answers."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Response as HttpResponse
+from sqlalchemy.orm import Session
+
+from nps_service.db import get_session
+from nps_service.filters import ResponseFilter, response_filter
+from nps_service.keys.dependencies import IngestKey, ReadKey
+from nps_service.openapi_docs import problems
+from nps_service.responses import service
+from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, ResponseOut, ResponsePage
+
+router = APIRouter(prefix="/v1/responses", tags=["responses"])
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@router.post(
+    "",
+    name="create",
+    status_code=201,
+    summary="Store one survey answer (idempotent by id)",
+    responses={200: {"description": "A retry of an answer already stored", "model": ResponseOut},
+               **problems(400, 401, 403, 409, 413, 422)},
+)
+def create_response(payload: ResponseIn, session: SessionDep, _key: IngestKey,
+                    http: HttpResponse) -> ResponseOut:
+    """201 with the stored answer; 200 when the same id and content were stored before."""
+    stored = service.ingest_one(session, payload)
+    if not stored.created:
+        http.status_code = 200
+    return stored.response
+
+
+@router.post(
+    "/batch",
+    name="createBatch",
+    status_code=201,
+    summary="Store up to 1000 answers atomically",
+    responses={200: {"description": "Every item was already stored", "model": BatchOut},
+               **problems(400, 401, 403, 409, 413, 422)},
+)
+def create_batch(payload: BatchIn, session: SessionDep, _key: IngestKey,
+                 http: HttpResponse) -> BatchOut:
+    """All items are validated first; one invalid item rejects the batch with 422."""
+    summary, created_any = service.ingest_batch(session, payload.responses)
+    if not created_any:
+        http.status_code = 200
+    return summary
+
+
+@router.get("/{response_id}", name="get", summary="One stored answer",
+            responses=problems(401, 403, 404, 422))
+def get_response(response_id: uuid.UUID, session: SessionDep, _key: ReadKey) -> ResponseOut:
+    return service.get_response(session, response_id)
+
+
+@router.get("", name="list", summary="Stored answers, newest first",
+            responses=problems(401, 403, 422))
+def list_responses(
+    session: SessionDep,
+    _key: ReadKey,
+    scope: Annotated[ResponseFilter, Depends(response_filter)],
+    limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> ResponsePage:
+    """Cursor-paginated and stable while new answers arrive."""
+    items, next_cursor = service.list_responses(session, scope, limit, cursor)
+    return ResponsePage(items=items, next_cursor=next_cursor)

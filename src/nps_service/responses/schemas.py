@@ -1,0 +1,186 @@
+"""Request and response bodies for survey answers, with every validation rule of API.md."""
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
+
+# Clients may be up to five minutes ahead of the server clock (API.md).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST_SUBMITTED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_PROPERTIES = 32
+
+
+def _storable_text(value: str) -> str:
+    """Reject strings no database can store: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode (lone surrogate found)") from exc
+    return value
+
+
+def _require_string(value: Any) -> Any:
+    if not isinstance(value, str | uuid.UUID | datetime):
+        raise ValueError("must be a string")
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_storable_text)]
+Rating = Annotated[StrictInt, Field(ge=0, le=10)]
+ContextValue = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=64, pattern=r"^[\w\-.:/]+$",
+          description="1-64 letters, digits or _ - . : /"),
+]
+PropertyValue = Annotated[
+    Annotated[StrictStr, Field(max_length=256), AfterValidator(_storable_text)]
+    | StrictBool
+    | StrictInt
+    | Annotated[StrictFloat, Field(allow_inf_nan=False)],
+    Field(description="a string (at most 256 characters), a number or a boolean"),
+]
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Dimensions(StrictModel):
+    """Optional 0-10 ratings of the four experience dimensions; absent is not 0."""
+
+    logistics: Rating | None = None
+    product: Rating | None = None
+    service: Rating | None = None
+    app: Rating | None = None
+
+
+class Context(StrictModel):
+    """Tags that scores filter and group by."""
+
+    merchant_id: ContextValue | None = None
+    category: ContextValue | None = None
+    channel: ContextValue | None = None
+    region: ContextValue | None = None
+    platform: ContextValue | None = None
+    touchpoint: ContextValue | None = None
+    order_id: ContextValue | None = None
+
+
+class ResponseIn(StrictModel):
+    """One survey answer as a client posts it."""
+
+    id: Annotated[uuid.UUID | None, BeforeValidator(_require_string)] = Field(
+        None, description="Client-generated idempotency key; the server assigns one if absent."
+    )
+    respondent_id: Annotated[Text, Field(min_length=1, max_length=128)]
+    score: Rating = Field(description="The overall 0-10 likelihood to recommend.")
+    dimensions: Dimensions | None = None
+    comment: Annotated[Text, Field(max_length=2000)] | None = None
+    context: Context | None = None
+    weight: Annotated[StrictFloat | StrictInt, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="Survey weight, > 0 and finite; 1 when absent."
+    )
+    properties: dict[Annotated[Text, Field(min_length=1, max_length=64)], PropertyValue] | None = (
+        Field(None, description="At most 32 free-form key/value pairs.")
+    )
+    submitted_at: Annotated[datetime | None, BeforeValidator(_require_string)] = Field(
+        None, description="RFC 3339 with offset; defaults to the time of receipt."
+    )
+
+    @field_validator("weight")
+    @classmethod
+    def _finite_weight(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be finite")
+        return value
+
+    @field_validator("properties")
+    @classmethod
+    def _few_properties(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(value) > MAX_PROPERTIES:
+            raise ValueError(f"at most {MAX_PROPERTIES} properties, got {len(value)}")
+        return value
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must include a UTC offset, e.g. 2026-11-20T10:00:00+08:00")
+        if value < EARLIEST_SUBMITTED_AT:
+            raise ValueError("must not be before 1970-01-01")
+        if value > datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise ValueError("must not be more than 5 minutes in the future")
+        return value.astimezone(UTC)
+
+
+class BatchIn(StrictModel):
+    """Up to 1000 answers stored atomically."""
+
+    responses: list[ResponseIn] = Field(min_length=1, max_length=1000)
+
+
+class BatchOut(BaseModel):
+    """What a batch stored: new rows, recognised retries, and every id in request order."""
+
+    created: int
+    duplicates: int
+    ids: list[uuid.UUID]
+
+
+class DimensionsOut(BaseModel):
+    logistics: int | None
+    product: int | None
+    service: int | None
+    app: int | None
+
+
+class ContextOut(BaseModel):
+    merchant_id: str | None
+    category: str | None
+    channel: str | None
+    region: str | None
+    platform: str | None
+    touchpoint: str | None
+    order_id: str | None
+
+
+class ResponseOut(BaseModel):
+    """A stored answer; absent dimensions and context fields are null."""
+
+    id: uuid.UUID
+    respondent_id: str
+    score: int
+    dimensions: DimensionsOut
+    comment: str | None
+    context: ContextOut
+    weight: float
+    properties: dict[str, Any]
+    submitted_at: datetime
+    received_at: datetime
+
+
+class ResponsePage(BaseModel):
+    """One page of a newest-first listing."""
+
+    items: list[ResponseOut]
+    next_cursor: str | None

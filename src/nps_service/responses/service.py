@@ -1,0 +1,223 @@
+"""Storing answers exactly once, and reading them back."""
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Insert, and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from nps_service.errors import Conflict, FieldError, InvalidInput, NotFound
+from nps_service.filters import ResponseFilter
+from nps_service.responses.models import CONTEXT_FIELDS, DIMENSIONS, Response
+from nps_service.responses.schemas import (
+    BatchOut,
+    ContextOut,
+    DimensionsOut,
+    ResponseIn,
+    ResponseOut,
+)
+
+
+def content_hash(payload: ResponseIn) -> str:
+    """A digest of what the client sent, so a retry can be told from a different answer.
+
+    Server-filled defaults are normalised (absent weight is 1, absent tags are null) and
+    `submitted_at` is left out: a retry that omits it is still the same answer.
+    """
+    dimensions = payload.dimensions.model_dump() if payload.dimensions else {}
+    context = payload.context.model_dump() if payload.context else {}
+    canonical = {
+        "respondent_id": payload.respondent_id,
+        "score": payload.score,
+        "dimensions": [dimensions.get(name) for name in DIMENSIONS],
+        "comment": payload.comment,
+        "context": [context.get(name) for name in CONTEXT_FIELDS],
+        "weight": float(payload.weight) if payload.weight is not None else 1.0,
+        # Tag each value with its JSON type so "1", 1 and true stay different; 1 and 1.0 agree.
+        "properties": sorted(
+            (key, type(value).__name__ if isinstance(value, bool | str) else "number",
+             value if isinstance(value, bool | str) else float(value))
+            for key, value in (payload.properties or {}).items()
+        ),
+    }
+    encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _row(payload: ResponseIn, response_id: uuid.UUID, digest: str, now: datetime) -> dict[str, Any]:
+    dimensions = payload.dimensions.model_dump() if payload.dimensions else {}
+    context = payload.context.model_dump() if payload.context else {}
+    return {
+        "id": response_id,
+        "respondent_id": payload.respondent_id,
+        "score": payload.score,
+        **{name: dimensions.get(name) for name in DIMENSIONS},
+        "comment": payload.comment,
+        **{name: context.get(name) for name in CONTEXT_FIELDS},
+        "weight": float(payload.weight) if payload.weight is not None else 1.0,
+        "properties": payload.properties,
+        "submitted_at": payload.submitted_at or now,
+        "submitted_at_given": payload.submitted_at is not None,
+        "received_at": now,
+        "content_hash": digest,
+    }
+
+
+def _insert_ignoring_duplicates(session: Session) -> Insert:
+    """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement: Insert = module.insert(Response).on_conflict_do_nothing(index_elements=["id"])
+    return statement.returning(Response.id)
+
+
+def _same_answer(stored: Response | dict[str, Any], row: dict[str, Any]) -> bool:
+    """Whether `row` repeats `stored`: same content, and same time if both clients sent one."""
+    if isinstance(stored, Response):
+        stored = {name: getattr(stored, name)
+                  for name in ("content_hash", "submitted_at_given", "submitted_at")}
+    if stored["content_hash"] != row["content_hash"]:
+        return False
+    if stored["submitted_at_given"] and row["submitted_at_given"]:
+        return bool(stored["submitted_at"] == row["submitted_at"])
+    return True
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The outcome of storing one answer."""
+
+    response: ResponseOut
+    created: bool
+
+
+def ingest_one(session: Session, payload: ResponseIn) -> Stored:
+    """Store one answer idempotently by id and commit before returning."""
+    now = datetime.now(UTC)
+    response_id = payload.id or uuid.uuid4()
+    row = _row(payload, response_id, content_hash(payload), now)
+    inserted = session.execute(_insert_ignoring_duplicates(session), [row]).scalars().all()
+    if inserted:
+        session.commit()
+        return Stored(to_out_from_row(row), created=True)
+    # The id exists: it was committed by an earlier (or concurrent, now finished) request.
+    stored = session.get(Response, response_id)
+    if stored is None:  # pragma: no cover - a row cannot vanish: there is no delete path
+        raise Conflict(f"response {response_id} is being written concurrently; retry")
+    session.rollback()
+    if not _same_answer(stored, row):
+        raise Conflict(f"a different response with id {response_id} already exists",
+                       errors=[FieldError(pointer="/id", detail="id already used for different content")])
+    return Stored(to_out(stored), created=False)
+
+
+def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> tuple[BatchOut, bool]:
+    """Store a batch atomically; returns the summary and whether anything was new."""
+    now = datetime.now(UTC)
+    ids = [payload.id or uuid.uuid4() for payload in payloads]
+    rows: dict[uuid.UUID, dict[str, Any]] = {}
+    conflicts: list[FieldError] = []
+    for index, (payload, response_id) in enumerate(zip(payloads, ids, strict=True)):
+        row = _row(payload, response_id, content_hash(payload), now)
+        first = rows.setdefault(response_id, row)
+        if first is not row and not _same_answer(first, row):
+            conflicts.append(FieldError(pointer=f"/responses/{index}/id",
+                                        detail="id repeated in this batch with different content"))
+    if conflicts:
+        raise Conflict(_conflict_summary(conflicts), errors=conflicts)
+    inserted = set(session.execute(_insert_ignoring_duplicates(session), list(rows.values()))
+                   .scalars().all())
+    existing_ids = [response_id for response_id in rows if response_id not in inserted]
+    if existing_ids:
+        stored = {r.id: r for r in session.scalars(select(Response).where(Response.id.in_(existing_ids)))}
+        conflicts = [
+            FieldError(pointer=f"/responses/{index}/id",
+                       detail="id already used for different content")
+            for index, response_id in enumerate(ids)
+            if response_id in stored and not _same_answer(stored[response_id], rows[response_id])
+        ]
+        if conflicts:
+            session.rollback()
+            raise Conflict(_conflict_summary(conflicts), errors=conflicts)
+    session.commit()
+    created = len(inserted)
+    return BatchOut(created=created, duplicates=len(payloads) - created, ids=ids), created > 0
+
+
+def _conflict_summary(conflicts: list[FieldError]) -> str:
+    indexes = ", ".join(c.pointer.split("/")[2] for c in conflicts if c.pointer)
+    return f"items {indexes} reuse an id for different content; nothing was stored"
+
+
+def get_response(session: Session, response_id: uuid.UUID) -> ResponseOut:
+    """One stored answer, or 404."""
+    stored = session.get(Response, response_id)
+    if stored is None:
+        raise NotFound(f"no response with id {response_id}")
+    return to_out(stored)
+
+
+def list_responses(session: Session, scope: ResponseFilter, limit: int,
+                   cursor: str | None) -> tuple[list[ResponseOut], str | None]:
+    """Newest first, keyset-paginated on (submitted_at, id): no duplicates or gaps."""
+    statement = select(Response).where(*scope.where())
+    if cursor:
+        after_time, after_id = decode_cursor(cursor)
+        statement = statement.where(or_(
+            Response.submitted_at < after_time,
+            and_(Response.submitted_at == after_time, Response.id < after_id),
+        ))
+    statement = statement.order_by(Response.submitted_at.desc(), Response.id.desc())
+    rows = list(session.scalars(statement.limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(page[-1].submitted_at, page[-1].id) if more else None
+    return [to_out(row) for row in page], next_cursor
+
+
+def encode_cursor(submitted_at: datetime, response_id: uuid.UUID) -> str:
+    """An opaque token for the position after this row."""
+    raw = json.dumps([submitted_at.isoformat(), str(response_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
+    """Parse a cursor from `encode_cursor`; 422 when it was not made by us."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        when, response_id = json.loads(raw)
+        return datetime.fromisoformat(when).astimezone(UTC), uuid.UUID(response_id)
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor: not a cursor returned by this API",
+                           errors=[FieldError(parameter="cursor", detail="malformed cursor")]) from exc
+
+
+def to_out(row: Response) -> ResponseOut:
+    """The API shape of a stored row."""
+    return to_out_from_row({column: getattr(row, column) for column in _COLUMNS})
+
+
+_COLUMNS = ("id", "respondent_id", "score", *DIMENSIONS, "comment", *CONTEXT_FIELDS, "weight",
+            "properties", "submitted_at", "received_at")
+
+
+def to_out_from_row(row: dict[str, Any]) -> ResponseOut:
+    """The API shape of a row's values."""
+    return ResponseOut(
+        id=row["id"],
+        respondent_id=row["respondent_id"],
+        score=row["score"],
+        dimensions=DimensionsOut(**{name: row[name] for name in DIMENSIONS}),
+        comment=row["comment"],
+        context=ContextOut(**{name: row[name] for name in CONTEXT_FIELDS}),
+        weight=row["weight"],
+        properties=row["properties"] or {},
+        submitted_at=row["submitted_at"],
+        received_at=row["received_at"],
+    )

@@ -1,0 +1,1 @@
+"""Scores: NPS aggregation in SQL and the statistics on top."""

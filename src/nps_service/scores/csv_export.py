@@ -1,0 +1,37 @@
+"""Flatten score groups into CSV rows: key columns, then each metric's fields."""
+
+import csv
+import io
+from collections.abc import Iterable
+
+from nps_service.scores.query import METRICS
+from nps_service.scores.schemas import ScoreGroup
+
+METRIC_FIELDS = ("n", "nps", "ci_low", "ci_high", "promoters", "passives", "detractors",
+                 "promoter_share", "passive_share", "detractor_share", "effective_n",
+                 "suppressed")
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)  # full precision: rounding is the client's job
+    return value
+
+
+def scores_csv(groups: Iterable[ScoreGroup], key_columns: list[str]) -> str:
+    """One row per group."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([*key_columns, *(f"{m}_{f}" for m in METRICS for f in METRIC_FIELDS)])
+    for group in groups:
+        # Tag values cannot start with = + or @ (API.md's character set), so no cell is
+        # a spreadsheet formula.
+        keys = [group.key.get(column) or "" for column in key_columns]
+        metrics = [group.overall, *(getattr(group.dimensions, m) for m in METRICS[1:])]
+        writer.writerow([*keys, *(_cell(getattr(metric, f)) for metric in metrics
+                                  for f in METRIC_FIELDS)])
+    return buffer.getvalue()
