@@ -61,9 +61,7 @@ def upgrade() -> None:
         sa.Column("received_at", TIMESTAMP, nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.CheckConstraint("app BETWEEN 0 AND 10", name=op.f("ck_responses_app_range")),
-        sa.CheckConstraint(
-            "logistics BETWEEN 0 AND 10", name=op.f("ck_responses_logistics_range")
-        ),
+        sa.CheckConstraint("logistics BETWEEN 0 AND 10", name=op.f("ck_responses_logistics_range")),
         sa.CheckConstraint("product BETWEEN 0 AND 10", name=op.f("ck_responses_product_range")),
         sa.CheckConstraint("score BETWEEN 0 AND 10", name=op.f("ck_responses_score_range")),
         sa.CheckConstraint("service BETWEEN 0 AND 10", name=op.f("ck_responses_service_range")),

@@ -20,8 +20,11 @@ class BodySizeLimitMiddleware:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             status = 413 if declared.isdigit() else 400
-            response = problem_response(status, detail if status == 413 else "bad Content-Length",
-                                        slug=PayloadTooLarge.slug if status == 413 else None)
+            response = problem_response(
+                status,
+                detail if status == 413 else "bad Content-Length",
+                slug=PayloadTooLarge.slug if status == 413 else None,
+            )
             await response(scope, receive, send)
             return
         received = 0

@@ -12,11 +12,15 @@ from nps_service.config import get_settings
 from nps_service.db import create_db_engine, make_session_factory
 from nps_service.keys import service as keys
 from nps_service.keys.service import Scope
+from nps_service.logs import log_config
 from nps_service.migrate import upgrade
 
-app = typer.Typer(help="nps-service: collect NPS answers and serve the global NPS.",
-                  no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="nps-service: collect NPS answers and serve the global NPS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -35,9 +39,18 @@ def serve(
 ) -> None:
     """Apply pending migrations, then serve the API."""
     _migrated_engine().dispose()
-    uvicorn.run("nps_service.main:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level=get_settings().log_level.lower(),
-                proxy_headers=True, server_header=False)
+    level = get_settings().log_level.lower()
+    uvicorn.run(
+        "nps_service.main:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=level,
+        log_config=log_config(level),
+        proxy_headers=True,
+        server_header=False,
+    )
 
 
 @app.command()
@@ -49,7 +62,9 @@ def migrate() -> None:
 
 @app.command()
 def openapi(
-    output: Annotated[Path, typer.Option(help="Where to write the YAML document.")] = Path("openapi.yaml"),
+    output: Annotated[Path, typer.Option(help="Where to write the YAML document.")] = Path(
+        "openapi.yaml"
+    ),
 ) -> None:
     """Write the OpenAPI document generated from the app."""
     output.write_text(render_openapi(), encoding="utf-8")
@@ -91,13 +106,17 @@ def keys_list() -> None:
         typer.echo("id\tname\tprefix\tscopes\tcreated_at\trevoked_at")
         for key in keys.list_keys(session):
             revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
-            typer.echo(f"{key.id}\t{key.name}\t{key.prefix}…\t{key.scopes}\t"
-                       f"{key.created_at.isoformat()}\t{revoked}")
+            typer.echo(
+                f"{key.id}\t{key.name}\t{key.prefix}…\t{key.scopes}\t"
+                f"{key.created_at.isoformat()}\t{revoked}"
+            )
     engine.dispose()
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[int, typer.Argument(help="The id shown by `keys list`.")]) -> None:
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The id shown by `keys list`.")],
+) -> None:
     """Revoke a key; requests using it get 401 from then on."""
     engine = _migrated_engine()
     with make_session_factory(engine)() as session:

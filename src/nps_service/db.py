@@ -62,7 +62,9 @@ def normalise_database_url(raw: str) -> URL:
         return url.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         return url.set(drivername="sqlite+pysqlite")
-    raise ValueError(f"unsupported database URL scheme {url.drivername!r}: use sqlite or postgresql")
+    raise ValueError(
+        f"unsupported database URL scheme {url.drivername!r}: use sqlite or postgresql"
+    )
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -80,11 +82,17 @@ def create_db_engine(settings: Settings) -> Engine:
 
 def _create_sqlite_engine(url: URL, settings: Settings) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
-    pool_args = {} if in_memory else {"pool_size": settings.db_pool_size,
-                                      "max_overflow": settings.db_pool_size}
+    pool_args = (
+        {}
+        if in_memory
+        else {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size}
+    )
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        },
         **pool_args,
     )
     busy_timeout = settings.sqlite_busy_timeout_ms

@@ -1,6 +1,7 @@
 """One exception hierarchy, rendered by one set of handlers as RFC 9457 problem+json."""
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -41,8 +42,12 @@ class ProblemError(Exception):
     slug = "internal-error"
     title = "Internal server error"
 
-    def __init__(self, detail: str, errors: list[FieldError] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
@@ -91,9 +96,15 @@ class NotAcceptable(ProblemError):
     title = "Not acceptable"
 
 
-def problem_response(status: int, detail: str, *, slug: str | None = None,
-                     title: str | None = None, errors: list[FieldError] | None = None,
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     """Render a problem document."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     slug = slug or phrase.lower().replace(" ", "-").replace("'", "")
@@ -147,18 +158,26 @@ def _summary(errors: list[FieldError]) -> str:
 
 async def _handle_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.status, exc.detail, slug=exc.slug, title=exc.title,
-                            errors=exc.errors, headers=exc.headers)
+    return problem_response(
+        exc.status,
+        exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers,
+    )
 
 
 async def _handle_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = validation_errors(list(exc.errors()))
     if any(e.detail.startswith("malformed JSON") for e in errors):
-        return problem_response(400, _summary(errors), slug="malformed-json",
-                                title="Malformed JSON", errors=errors)
-    return problem_response(422, _summary(errors), slug=InvalidInput.slug,
-                            title=InvalidInput.title, errors=errors)
+        return problem_response(
+            400, _summary(errors), slug="malformed-json", title="Malformed JSON", errors=errors
+        )
+    return problem_response(
+        422, _summary(errors), slug=InvalidInput.slug, title=InvalidInput.title, errors=errors
+    )
 
 
 async def _handle_http(_request: Request, exc: Exception) -> JSONResponse:

@@ -64,8 +64,19 @@ def split_values(raw: list[str] | None) -> list[str]:
 
 
 def response_filter(
-    from_: Annotated[str | None, Query(alias="from", description="Start (inclusive): RFC 3339 datetime, or a date meaning midnight in `tz`.")] = None,
-    to: Annotated[str | None, Query(description="End (exclusive): RFC 3339 datetime, or a date meaning midnight in `tz`.")] = None,
+    from_: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            description="Start (inclusive): RFC 3339 datetime, or a date meaning midnight in `tz`.",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        Query(
+            description="End (exclusive): RFC 3339 datetime, or a date meaning midnight in `tz`."
+        ),
+    ] = None,
     tz: Annotated[str, Query(description="IANA time zone for dates and buckets.")] = "UTC",
     merchant_id: SegmentValues = None,
     category: SegmentValues = None,
@@ -92,8 +103,13 @@ def response_filter(
     start, end = bounds["from"], bounds["to"]
     if start is not None and end is not None and start >= end:
         errors.append(FieldError(parameter="to", detail="must be after 'from'"))
-    raw_segments = dict(zip(SEGMENT_FIELDS, (merchant_id, category, channel, region, platform,
-                                              touchpoint), strict=True))
+    raw_segments = dict(
+        zip(
+            SEGMENT_FIELDS,
+            (merchant_id, category, channel, region, platform, touchpoint),
+            strict=True,
+        )
+    )
     segments: dict[str, tuple[str, ...]] = {}
     for name, raw_values in raw_segments.items():
         values = split_values(raw_values)

@@ -36,8 +36,9 @@ def customise_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version,
-                             description=app.description, routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
                 for status, response in operation.get("responses", {}).items():

@@ -16,7 +16,9 @@ def parse_time_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai") from exc
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai"
+        ) from exc
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -40,9 +42,7 @@ def parse_time_bound(raw: str, tz: ZoneInfo) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(
-            f"{raw!r} is neither an RFC 3339 datetime nor a YYYY-MM-DD date"
-        ) from exc
+        raise ValueError(f"{raw!r} is neither an RFC 3339 datetime nor a YYYY-MM-DD date") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)
@@ -55,6 +55,7 @@ def utc_offset_segments(tz: ZoneInfo, start: datetime, end: datetime) -> list[tu
     stepping in 6-hour strides and bisecting to the second, which is exact for every real
     zone (no zone changes its offset twice within six hours).
     """
+
     def offset_at(instant: datetime) -> int:
         delta = instant.astimezone(tz).utcoffset()
         return int(delta.total_seconds()) if delta is not None else 0

@@ -23,8 +23,9 @@ def require_scope(scope: Scope) -> Callable[..., Principal]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise Unauthorized("send an API key as 'Authorization: Bearer <key>'",
-                               headers=_CHALLENGE)
+            raise Unauthorized(
+                "send an API key as 'Authorization: Bearer <key>'", headers=_CHALLENGE
+            )
         principal = authenticate(session, credentials.credentials)
         if principal is None:
             raise Unauthorized("unknown or revoked API key", headers=_CHALLENGE)

@@ -12,12 +12,21 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("nps_http_requests", "HTTP requests handled",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("nps_http_request_duration_seconds", "Request latency",
-                                 ["method", "route"], registry=self.registry)
-        self.responses_stored = Counter("nps_responses_stored", "Survey answers newly stored",
-                                        registry=self.registry)
+        self.requests = Counter(
+            "nps_http_requests",
+            "HTTP requests handled",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "nps_http_request_duration_seconds",
+            "Request latency",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.responses_stored = Counter(
+            "nps_responses_stored", "Survey answers newly stored", registry=self.registry
+        )
 
 
 class MetricsMiddleware:
@@ -46,7 +55,8 @@ class MetricsMiddleware:
             route = _route_template(scope)
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(scope["method"], route).observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )
 
 
 def _route_template(scope: Scope) -> str:

@@ -28,8 +28,13 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", name="readyz", response_model=Readiness, summary="The database is reachable and migrated",
-            responses={503: {"model": Readiness, "description": "Not ready"}})
+@router.get(
+    "/readyz",
+    name="readyz",
+    response_model=Readiness,
+    summary="The database is reachable and migrated",
+    responses={503: {"model": Readiness, "description": "Not ready"}},
+)
 def readyz(request: Request) -> Readiness | JSONResponse:
     engine = request.app.state.engine
     expected = request.app.state.expected_revision
@@ -38,18 +43,30 @@ def readyz(request: Request) -> Readiness | JSONResponse:
             connection.execute(text("SELECT 1"))
         current = current_revision(engine)
     except SQLAlchemyError:
-        body = Readiness(status="unavailable", database="unreachable", migration=None,
-                         expected_migration=expected)
+        body = Readiness(
+            status="unavailable",
+            database="unreachable",
+            migration=None,
+            expected_migration=expected,
+        )
         return JSONResponse(body.model_dump(), status_code=503)
     ready = current == expected
-    body = Readiness(status="ok" if ready else "unavailable", database="ok",
-                     migration=current, expected_migration=expected)
+    body = Readiness(
+        status="ok" if ready else "unavailable",
+        database="ok",
+        migration=current,
+        expected_migration=expected,
+    )
     return body if ready else JSONResponse(body.model_dump(), status_code=503)
 
 
-@router.get("/metrics", name="metrics", summary="Prometheus metrics",
-            response_class=PlainTextResponse,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}})
+@router.get(
+    "/metrics",
+    name="metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
 def metrics(request: Request) -> PlainTextResponse:
     registry = request.app.state.metrics.registry
     return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -23,11 +23,14 @@ SessionDep = Annotated[Session, Depends(get_session)]
     name="create",
     status_code=201,
     summary="Store one survey answer (idempotent by id)",
-    responses={200: {"description": "A retry of an answer already stored", "model": ResponseOut},
-               **problems(400, 401, 403, 409, 413, 422)},
+    responses={
+        200: {"description": "A retry of an answer already stored", "model": ResponseOut},
+        **problems(400, 401, 403, 409, 413, 422),
+    },
 )
-def create_response(payload: ResponseIn, session: SessionDep, _key: IngestKey,
-                    http: HttpResponse) -> ResponseOut:
+def create_response(
+    payload: ResponseIn, session: SessionDep, _key: IngestKey, http: HttpResponse
+) -> ResponseOut:
     """201 with the stored answer; 200 when the same id and content were stored before."""
     stored = service.ingest_one(session, payload)
     if not stored.created:
@@ -40,11 +43,14 @@ def create_response(payload: ResponseIn, session: SessionDep, _key: IngestKey,
     name="createBatch",
     status_code=201,
     summary="Store up to 1000 answers atomically",
-    responses={200: {"description": "Every item was already stored", "model": BatchOut},
-               **problems(400, 401, 403, 409, 413, 422)},
+    responses={
+        200: {"description": "Every item was already stored", "model": BatchOut},
+        **problems(400, 401, 403, 409, 413, 422),
+    },
 )
-def create_batch(payload: BatchIn, session: SessionDep, _key: IngestKey,
-                 http: HttpResponse) -> BatchOut:
+def create_batch(
+    payload: BatchIn, session: SessionDep, _key: IngestKey, http: HttpResponse
+) -> BatchOut:
     """All items are validated first; one invalid item rejects the batch with 422."""
     summary, created_any = service.ingest_batch(session, payload.responses)
     if not created_any:
@@ -52,14 +58,19 @@ def create_batch(payload: BatchIn, session: SessionDep, _key: IngestKey,
     return summary
 
 
-@router.get("/{response_id}", name="get", summary="One stored answer",
-            responses=problems(401, 403, 404, 422))
+@router.get(
+    "/{response_id}",
+    name="get",
+    summary="One stored answer",
+    responses=problems(401, 403, 404, 422),
+)
 def get_response(response_id: uuid.UUID, session: SessionDep, _key: ReadKey) -> ResponseOut:
     return service.get_response(session, response_id)
 
 
-@router.get("", name="list", summary="Stored answers, newest first",
-            responses=problems(401, 403, 422))
+@router.get(
+    "", name="list", summary="Stored answers, newest first", responses=problems(401, 403, 422)
+)
 def list_responses(
     session: SessionDep,
     _key: ReadKey,

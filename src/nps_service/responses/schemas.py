@@ -45,8 +45,12 @@ Text = Annotated[StrictStr, AfterValidator(_storable_text)]
 Rating = Annotated[StrictInt, Field(ge=0, le=10)]
 ContextValue = Annotated[
     StrictStr,
-    Field(min_length=1, max_length=64, pattern=r"^[\w\-.:/]+$",
-          description="1-64 letters, digits or _ - . : /"),
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\w\-.:/]+$",
+        description="1-64 letters, digits or _ - . : /",
+    ),
 ]
 PropertyValue = Annotated[
     Annotated[StrictStr, Field(max_length=256), AfterValidator(_storable_text)]

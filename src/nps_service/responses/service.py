@@ -42,8 +42,11 @@ def content_hash(payload: ResponseIn) -> str:
         "weight": float(payload.weight) if payload.weight is not None else 1.0,
         # Tag each value with its JSON type so "1", 1 and true stay different; 1 and 1.0 agree.
         "properties": sorted(
-            (key, type(value).__name__ if isinstance(value, bool | str) else "number",
-             value if isinstance(value, bool | str) else float(value))
+            (
+                key,
+                type(value).__name__ if isinstance(value, bool | str) else "number",
+                value if isinstance(value, bool | str) else float(value),
+            )
             for key, value in (payload.properties or {}).items()
         ),
     }
@@ -81,8 +84,10 @@ def _insert_ignoring_duplicates(session: Session) -> Insert:
 def _same_answer(stored: Response | dict[str, Any], row: dict[str, Any]) -> bool:
     """Whether `row` repeats `stored`: same content, and same time if both clients sent one."""
     if isinstance(stored, Response):
-        stored = {name: getattr(stored, name)
-                  for name in ("content_hash", "submitted_at_given", "submitted_at")}
+        stored = {
+            name: getattr(stored, name)
+            for name in ("content_hash", "submitted_at_given", "submitted_at")
+        }
     if stored["content_hash"] != row["content_hash"]:
         return False
     if stored["submitted_at_given"] and row["submitted_at_given"]:
@@ -113,8 +118,10 @@ def ingest_one(session: Session, payload: ResponseIn) -> Stored:
         raise Conflict(f"response {response_id} is being written concurrently; retry")
     session.rollback()
     if not _same_answer(stored, row):
-        raise Conflict(f"a different response with id {response_id} already exists",
-                       errors=[FieldError(pointer="/id", detail="id already used for different content")])
+        raise Conflict(
+            f"a different response with id {response_id} already exists",
+            errors=[FieldError(pointer="/id", detail="id already used for different content")],
+        )
     return Stored(to_out(stored), created=False)
 
 
@@ -128,18 +135,26 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> tuple[Batc
         row = _row(payload, response_id, content_hash(payload), now)
         first = rows.setdefault(response_id, row)
         if first is not row and not _same_answer(first, row):
-            conflicts.append(FieldError(pointer=f"/responses/{index}/id",
-                                        detail="id repeated in this batch with different content"))
+            conflicts.append(
+                FieldError(
+                    pointer=f"/responses/{index}/id",
+                    detail="id repeated in this batch with different content",
+                )
+            )
     if conflicts:
         raise Conflict(_conflict_summary(conflicts), errors=conflicts)
-    inserted = set(session.execute(_insert_ignoring_duplicates(session), list(rows.values()))
-                   .scalars().all())
+    inserted = set(
+        session.execute(_insert_ignoring_duplicates(session), list(rows.values())).scalars().all()
+    )
     existing_ids = [response_id for response_id in rows if response_id not in inserted]
     if existing_ids:
-        stored = {r.id: r for r in session.scalars(select(Response).where(Response.id.in_(existing_ids)))}
+        stored = {
+            r.id: r for r in session.scalars(select(Response).where(Response.id.in_(existing_ids)))
+        }
         conflicts = [
-            FieldError(pointer=f"/responses/{index}/id",
-                       detail="id already used for different content")
+            FieldError(
+                pointer=f"/responses/{index}/id", detail="id already used for different content"
+            )
             for index, response_id in enumerate(ids)
             if response_id in stored and not _same_answer(stored[response_id], rows[response_id])
         ]
@@ -164,16 +179,19 @@ def get_response(session: Session, response_id: uuid.UUID) -> ResponseOut:
     return to_out(stored)
 
 
-def list_responses(session: Session, scope: ResponseFilter, limit: int,
-                   cursor: str | None) -> tuple[list[ResponseOut], str | None]:
+def list_responses(
+    session: Session, scope: ResponseFilter, limit: int, cursor: str | None
+) -> tuple[list[ResponseOut], str | None]:
     """Newest first, keyset-paginated on (submitted_at, id): no duplicates or gaps."""
     statement = select(Response).where(*scope.where())
     if cursor:
         after_time, after_id = decode_cursor(cursor)
-        statement = statement.where(or_(
-            Response.submitted_at < after_time,
-            and_(Response.submitted_at == after_time, Response.id < after_id),
-        ))
+        statement = statement.where(
+            or_(
+                Response.submitted_at < after_time,
+                and_(Response.submitted_at == after_time, Response.id < after_id),
+            )
+        )
     statement = statement.order_by(Response.submitted_at.desc(), Response.id.desc())
     rows = list(session.scalars(statement.limit(limit + 1)))
     page, more = rows[:limit], len(rows) > limit
@@ -194,8 +212,10 @@ def decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
         when, response_id = json.loads(raw)
         return datetime.fromisoformat(when).astimezone(UTC), uuid.UUID(response_id)
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor: not a cursor returned by this API",
-                           errors=[FieldError(parameter="cursor", detail="malformed cursor")]) from exc
+        raise InvalidInput(
+            "cursor: not a cursor returned by this API",
+            errors=[FieldError(parameter="cursor", detail="malformed cursor")],
+        ) from exc
 
 
 def to_out(row: Response) -> ResponseOut:
@@ -203,8 +223,18 @@ def to_out(row: Response) -> ResponseOut:
     return to_out_from_row({column: getattr(row, column) for column in _COLUMNS})
 
 
-_COLUMNS = ("id", "respondent_id", "score", *DIMENSIONS, "comment", *CONTEXT_FIELDS, "weight",
-            "properties", "submitted_at", "received_at")
+_COLUMNS = (
+    "id",
+    "respondent_id",
+    "score",
+    *DIMENSIONS,
+    "comment",
+    *CONTEXT_FIELDS,
+    "weight",
+    "properties",
+    "submitted_at",
+    "received_at",
+)
 
 
 def to_out_from_row(row: dict[str, Any]) -> ResponseOut:

@@ -6,8 +6,10 @@ bucket identically: the local time is `submitted_at + offset(submitted_at)`, exa
 DST changes and for zones such as +05:30 or +05:45.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Date, Integer, case, cast, func, literal
@@ -32,19 +34,20 @@ def offset_seconds_expr(tz: ZoneInfo, start: datetime, end: datetime) -> ColumnE
         return literal(segments[0][1], Integer)
     whens = [
         (Response.submitted_at < boundary, literal(offset, Integer))
-        for (_, offset), (boundary, _) in zip(segments, segments[1:], strict=False)
+        for (_, offset), (boundary, _) in pairwise(segments)
     ]
     return case(*whens, else_=literal(segments[-1][1], Integer))
 
 
-def bucket_expr(dialect: str, interval: Interval, tz: ZoneInfo, start: datetime,
-                end: datetime) -> Expr[date]:
+def bucket_expr(
+    dialect: str, interval: Interval, tz: ZoneInfo, start: datetime, end: datetime
+) -> Expr[date]:
     """The local date each row's bucket starts on."""
     offset = offset_seconds_expr(tz, start, end)
     if dialect == "sqlite":
         # date('2026-03-29 01:30:00', '+7200 seconds') is the local calendar day.
         shift = func.printf("%+d seconds", offset)
-        modifiers: list[ColumnElement[str]] = {
+        modifiers: Sequence[ColumnElement[str]] = {
             Interval.DAY: [],
             Interval.WEEK: [literal("weekday 0"), literal("-6 days")],
             Interval.MONTH: [literal("start of month")],

@@ -7,9 +7,20 @@ from collections.abc import Iterable
 from nps_service.scores.query import METRICS
 from nps_service.scores.schemas import ScoreGroup
 
-METRIC_FIELDS = ("n", "nps", "ci_low", "ci_high", "promoters", "passives", "detractors",
-                 "promoter_share", "passive_share", "detractor_share", "effective_n",
-                 "suppressed")
+METRIC_FIELDS = (
+    "n",
+    "nps",
+    "ci_low",
+    "ci_high",
+    "promoters",
+    "passives",
+    "detractors",
+    "promoter_share",
+    "passive_share",
+    "detractor_share",
+    "effective_n",
+    "suppressed",
+)
 
 
 def _cell(value: object) -> object:
@@ -32,6 +43,7 @@ def scores_csv(groups: Iterable[ScoreGroup], key_columns: list[str]) -> str:
         # a spreadsheet formula.
         keys = [group.key.get(column) or "" for column in key_columns]
         metrics = [group.overall, *(getattr(group.dimensions, m) for m in METRICS[1:])]
-        writer.writerow([*keys, *(_cell(getattr(metric, f)) for metric in metrics
-                                  for f in METRIC_FIELDS)])
+        writer.writerow(
+            [*keys, *(_cell(getattr(metric, f)) for metric in metrics for f in METRIC_FIELDS)]
+        )
     return buffer.getvalue()

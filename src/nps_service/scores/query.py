@@ -27,8 +27,11 @@ class GroupTotals:
 def _aggregates(weighted: bool) -> list[ColumnElement[Any]]:
     columns: list[ColumnElement[Any]] = []
     for name, column in _METRIC_COLUMNS.items():
-        classes = {"promoters": column >= 9, "passives": column.between(7, 8),
-                   "detractors": column <= 6}
+        classes = {
+            "promoters": column >= 9,
+            "passives": column.between(7, 8),
+            "detractors": column <= 6,
+        }
         for label, condition in classes.items():
             columns.append(func.count().filter(condition).label(f"{name}__{label}"))
         if weighted:
@@ -36,16 +39,20 @@ def _aggregates(weighted: bool) -> list[ColumnElement[Any]]:
                 columns.append(
                     func.sum(Response.weight).filter(condition).label(f"{name}__w_{label}")
                 )
-            columns.append(func.sum(Response.weight * Response.weight)
-                           .filter(column.is_not(None)).label(f"{name}__w_squares"))
+            columns.append(
+                func.sum(Response.weight * Response.weight)
+                .filter(column.is_not(None))
+                .label(f"{name}__w_squares")
+            )
     return columns
 
 
 def _span(session: Session, scope: ResponseFilter) -> tuple[datetime, datetime] | None:
     """The first and last submitted_at in scope: buckets need the zone's offsets there."""
     first, last = session.execute(
-        select(func.min(Response.submitted_at), func.max(Response.submitted_at))
-        .where(*scope.where())
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
+            *scope.where()
+        )
     ).one()
     if first is None:
         return None
@@ -59,8 +66,14 @@ def _as_datetime(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def group_totals(session: Session, scope: ResponseFilter, *, interval: Interval | None,
-                 group_by: list[str], weighted: bool) -> list[GroupTotals]:
+def group_totals(
+    session: Session,
+    scope: ResponseFilter,
+    *,
+    interval: Interval | None,
+    group_by: list[str],
+    weighted: bool,
+) -> list[GroupTotals]:
     """Class totals for every (bucket, group fields) combination that has responses."""
     keys: list[ColumnElement[Any]] = []
     if interval is not None:
@@ -84,8 +97,10 @@ def group_totals(session: Session, scope: ResponseFilter, *, interval: Interval 
 
 
 def _totals(row: Any, metric: str, weighted: bool) -> ClassTotals:
-    counts = {label: int(row[f"{metric}__{label}"] or 0)
-              for label in ("promoters", "passives", "detractors")}
+    counts = {
+        label: int(row[f"{metric}__{label}"] or 0)
+        for label in ("promoters", "passives", "detractors")
+    }
     if not weighted:
         return ClassTotals(**counts)
     return ClassTotals(
@@ -95,4 +110,3 @@ def _totals(row: Any, metric: str, weighted: bool) -> ClassTotals:
         weight_detractors=float(row[f"{metric}__w_detractors"] or 0.0),
         weight_squares=float(row[f"{metric}__w_squares"] or 0.0),
     )
-

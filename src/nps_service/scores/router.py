@@ -8,14 +8,19 @@ from sqlalchemy.orm import Session
 
 from nps_service.db import get_session
 from nps_service.errors import FieldError
-from nps_service.filters import ResponseFilter, raise_parameter_errors, response_filter, split_values
+from nps_service.filters import (
+    ResponseFilter,
+    raise_parameter_errors,
+    response_filter,
+    split_values,
+)
 from nps_service.keys.dependencies import ReadKey
 from nps_service.openapi_docs import problems
 from nps_service.responses.models import SEGMENT_FIELDS
 from nps_service.scores.buckets import Interval
 from nps_service.scores.csv_export import scores_csv
-from nps_service.scores.service import ScoreOptions, compute_scores
 from nps_service.scores.schemas import ScoresOut
+from nps_service.scores.service import ScoreOptions, compute_scores
 
 router = APIRouter(prefix="/v1/scores", tags=["scores"])
 SORT_KEYS = ("key", "nps", "n", "ci_low", "ci_high")
@@ -24,13 +29,26 @@ CSV_MEDIA_TYPE = "text/csv"
 
 def score_options(
     request: Request,
-    interval: Annotated[str | None, Query(description="`day`, `week` (ISO, Monday start) or `month`.")] = None,
-    group_by: Annotated[list[str] | None, Query(description=f"Any of {', '.join(SEGMENT_FIELDS)}; repeated or comma-separated.")] = None,
+    interval: Annotated[
+        str | None, Query(description="`day`, `week` (ISO, Monday start) or `month`.")
+    ] = None,
+    group_by: Annotated[
+        list[str] | None,
+        Query(description=f"Any of {', '.join(SEGMENT_FIELDS)}; repeated or comma-separated."),
+    ] = None,
     weighted: Annotated[bool, Query(description="Use survey weights.")] = False,
     confidence: Annotated[float, Query(description="Interval level, 0.5-0.999.")] = 0.95,
-    min_n: Annotated[int | None, Query(description="Suppress groups with fewer responses; default from NPS_MIN_N.")] = None,
-    sort: Annotated[str, Query(description="`key`, `nps`, `n`, `ci_low` or `ci_high`; prefix `-` for descending.")] = "key",
-    limit: Annotated[int | None, Query(ge=1, description="Keep at most this many groups (after sorting).")] = None,
+    min_n: Annotated[
+        int | None,
+        Query(description="Suppress groups with fewer responses; default from NPS_MIN_N."),
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(description="`key`, `nps`, `n`, `ci_low` or `ci_high`; prefix `-` for descending."),
+    ] = "key",
+    limit: Annotated[
+        int | None, Query(ge=1, description="Keep at most this many groups (after sorting).")
+    ] = None,
 ) -> ScoreOptions:
     """Validate the score-specific parameters; 422 names every bad one."""
     errors: list[FieldError] = []
@@ -43,13 +61,21 @@ def score_options(
     fields = list(dict.fromkeys(split_values(group_by)))
     for name in fields:
         if name not in SEGMENT_FIELDS:
-            errors.append(FieldError(parameter="group_by",
-                                     detail=f"unknown field {name!r}; use {', '.join(SEGMENT_FIELDS)}"))
+            errors.append(
+                FieldError(
+                    parameter="group_by",
+                    detail=f"unknown field {name!r}; use {', '.join(SEGMENT_FIELDS)}",
+                )
+            )
     if not 0.5 <= confidence <= 0.999:
         errors.append(FieldError(parameter="confidence", detail="must be between 0.5 and 0.999"))
     if sort.lstrip("-") not in SORT_KEYS or sort.count("-") > 1:
-        errors.append(FieldError(parameter="sort",
-                                 detail=f"must be one of {', '.join(SORT_KEYS)}, optionally prefixed by -"))
+        errors.append(
+            FieldError(
+                parameter="sort",
+                detail=f"must be one of {', '.join(SORT_KEYS)}, optionally prefixed by -",
+            )
+        )
     if min_n is not None and min_n < 0:
         errors.append(FieldError(parameter="min_n", detail="must be 0 or more"))
     if errors:
@@ -77,9 +103,13 @@ def _wants_csv(request: Request, fmt: str | None) -> bool:
     name="get",
     response_model=ScoresOut,
     summary="Global NPS and its breakdowns",
-    responses={200: {"content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
-                     "description": "JSON, or CSV with `Accept: text/csv` or `format=csv`"},
-               **problems(401, 403, 422)},
+    responses={
+        200: {
+            "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+            "description": "JSON, or CSV with `Accept: text/csv` or `format=csv`",
+        },
+        **problems(401, 403, 422),
+    },
 )
 def get_scores(
     request: Request,
@@ -87,13 +117,17 @@ def get_scores(
     _key: ReadKey,
     scope: Annotated[ResponseFilter, Depends(response_filter)],
     options: Annotated[ScoreOptions, Depends(score_options)],
-    format: Annotated[Literal["json", "csv"] | None, Query(description="Overrides the Accept header.")] = None,
+    format: Annotated[
+        Literal["json", "csv"] | None, Query(description="Overrides the Accept header.")
+    ] = None,
 ) -> ScoresOut | HttpResponse:
     """With no `interval` and no `group_by`: one group with an empty key, the global NPS."""
     result = compute_scores(session, scope, options)
     if _wants_csv(request, format):
         key_columns = (["bucket"] if options.interval else []) + options.group_by
-        return HttpResponse(scores_csv(result.groups, key_columns),
-                            media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="scores.csv"'})
+        return HttpResponse(
+            scores_csv(result.groups, key_columns),
+            media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="scores.csv"'},
+        )
     return result

@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 from nps_service.filters import ResponseFilter
 from nps_service.scores.buckets import Interval
 from nps_service.scores.query import GroupTotals, group_totals
-from nps_service.scores.schemas import DimensionScores, MetricScore, ScoreGroup, ScoreQuery, ScoresOut
+from nps_service.scores.schemas import (
+    DimensionScores,
+    MetricScore,
+    ScoreGroup,
+    ScoreQuery,
+    ScoresOut,
+)
 from nps_service.scores.stats import MetricStats, summarise
 
 
@@ -27,23 +33,30 @@ class ScoreOptions:
 
 def compute_scores(session: Session, scope: ResponseFilter, options: ScoreOptions) -> ScoresOut:
     """Aggregate in SQL, then apply the statistics per group and order the groups."""
-    totals = group_totals(session, scope, interval=options.interval,
-                          group_by=options.group_by, weighted=options.weighted)
+    totals = group_totals(
+        session,
+        scope,
+        interval=options.interval,
+        group_by=options.group_by,
+        weighted=options.weighted,
+    )
     groups = [_score_group(group, options) for group in totals]
     groups = _sorted(groups, options)
     if options.limit is not None:
         groups = groups[: options.limit]
     echo = scope.echo()
-    query = ScoreQuery.model_validate({
-        **echo,
-        "interval": options.interval.value if options.interval else None,
-        "group_by": options.group_by,
-        "weighted": options.weighted,
-        "confidence": options.confidence,
-        "min_n": options.min_n,
-        "sort": options.sort,
-        "limit": options.limit,
-    })
+    query = ScoreQuery.model_validate(
+        {
+            **echo,
+            "interval": options.interval.value if options.interval else None,
+            "group_by": options.group_by,
+            "weighted": options.weighted,
+            "confidence": options.confidence,
+            "min_n": options.min_n,
+            "sort": options.sort,
+            "limit": options.limit,
+        }
+    )
     return ScoresOut(query=query, groups=groups)
 
 
@@ -53,8 +66,14 @@ def _metric(stats: MetricStats) -> MetricScore:
 
 def _score_group(group: GroupTotals, options: ScoreOptions) -> ScoreGroup:
     scored = {
-        name: _metric(summarise(totals, weighted=options.weighted,
-                                confidence=options.confidence, min_n=options.min_n))
+        name: _metric(
+            summarise(
+                totals,
+                weighted=options.weighted,
+                confidence=options.confidence,
+                min_n=options.min_n,
+            )
+        )
         for name, totals in group.metrics.items()
     }
     overall = scored.pop("overall")

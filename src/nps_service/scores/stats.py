@@ -63,8 +63,9 @@ def z_for(confidence: float) -> float:
     return NormalDist().inv_cdf(1 - (1 - confidence) / 2)
 
 
-def adjusted_wald(promoters: float, detractors: float, n: float,
-                  z: float) -> tuple[float, float, float, float]:
+def adjusted_wald(
+    promoters: float, detractors: float, n: float, z: float
+) -> tuple[float, float, float, float]:
     """Adjusted-Wald centre, standard error and interval on the -1..1 scale.
 
     Counts may be fractional (weighted: n_eff × weighted share).
@@ -83,8 +84,7 @@ def kish_effective_n(weight_total: float, weight_squares: float) -> float:
     return weight_total * weight_total / weight_squares if weight_squares > 0 else 0.0
 
 
-def summarise(totals: ClassTotals, *, weighted: bool, confidence: float,
-              min_n: int) -> MetricStats:
+def summarise(totals: ClassTotals, *, weighted: bool, confidence: float, min_n: int) -> MetricStats:
     """NPS, shares and interval for one metric; null statistics when n = 0 or suppressed."""
     n = totals.n
     suppressed = 0 < n < min_n
@@ -97,16 +97,40 @@ def summarise(totals: ClassTotals, *, weighted: bool, confidence: float,
         effective_n = float(n)
         parts = (float(totals.promoters), float(totals.passives), float(totals.detractors))
     if n == 0 or suppressed or total <= 0:
-        return MetricStats(n, totals.promoters, totals.passives, totals.detractors,
-                           None, None, None, None, None, None, effective_n, suppressed)
+        return MetricStats(
+            n,
+            totals.promoters,
+            totals.passives,
+            totals.detractors,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            effective_n,
+            suppressed,
+        )
     promoter_share, passive_share, detractor_share = (part / total for part in parts)
     if weighted:
         nps = 100.0 * (parts[0] - parts[2]) / total
     else:
         # Exact integer difference first: 100·(P−D)/n, no share rounding.
         nps = 100.0 * (totals.promoters - totals.detractors) / n
-    _, _, low, high = adjusted_wald(effective_n * promoter_share,
-                                    effective_n * detractor_share, effective_n, z_for(confidence))
-    return MetricStats(n, totals.promoters, totals.passives, totals.detractors,
-                       promoter_share, passive_share, detractor_share,
-                       nps, 100.0 * low, 100.0 * high, effective_n, False)
+    _, _, low, high = adjusted_wald(
+        effective_n * promoter_share, effective_n * detractor_share, effective_n, z_for(confidence)
+    )
+    return MetricStats(
+        n,
+        totals.promoters,
+        totals.passives,
+        totals.detractors,
+        promoter_share,
+        passive_share,
+        detractor_share,
+        nps,
+        100.0 * low,
+        100.0 * high,
+        effective_n,
+        False,
+    )

@@ -1,0 +1,136 @@
+"""Fixtures: every storage and API test runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests use the server in NPS_TEST_DATABASE_URL (a fresh database is created
+per run and dropped afterwards). Without that variable they are skipped, so the suite
+runs anywhere; `.ci/run` sets it and fails if the server is unreachable.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from nps_service.config import Settings
+from nps_service.db import create_db_engine, make_session_factory, normalise_database_url
+from nps_service.keys.service import Scope, create_key
+from nps_service.main import create_app
+from nps_service.migrate import upgrade
+
+BACKENDS = ["sqlite", "postgresql"]
+PG_ENV = "NPS_TEST_DATABASE_URL"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With NPS_TEST_DATABASE_URL set, PostgreSQL must be reachable: fail, never skip."""
+    server = os.environ.get(PG_ENV)
+    if not server:
+        return
+    engine = create_engine(normalise_database_url(server), connect_args={"connect_timeout": 10})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to connect ends the run with an error
+        pytest.exit(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}", returncode=3)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (faster than migrating per test)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_db_engine(Settings(database_url=f"sqlite:///{path}"))
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run."""
+    server = os.environ.get(PG_ENV)
+    if not server:
+        pytest.skip(f"{PG_ENV} is not set; PostgreSQL tests skipped")
+    admin_url = normalise_database_url(server)
+    name = f"nps_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:  # fails loudly when the server is unreachable
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    engine = create_db_engine(Settings(database_url=url))
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database of each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "nps.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = create_engine(normalise_database_url(url))
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE responses, api_keys RESTART IDENTITY"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    """'sqlite' or 'postgresql'."""
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, max_body_bytes=256 * 1024)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _new_key(settings: Settings, *scopes: Scope) -> str:
+    engine = create_db_engine(settings)
+    with make_session_factory(engine)() as session:
+        _, plaintext = create_key(session, "test", list(scopes))
+        session.commit()
+    engine.dispose()
+    return plaintext
+
+
+@pytest.fixture
+def admin_headers(settings: Settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_new_key(settings, Scope.ADMIN)}"}
+
+
+@pytest.fixture
+def ingest_headers(settings: Settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_new_key(settings, Scope.INGEST)}"}
+
+
+@pytest.fixture
+def read_headers(settings: Settings) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_new_key(settings, Scope.READ)}"}
+
+
+@pytest.fixture
+def key_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    """Make a key with any scopes: key_factory(Scope.READ, Scope.INGEST)."""
+    return lambda *scopes: {"Authorization": f"Bearer {_new_key(settings, *scopes)}"}

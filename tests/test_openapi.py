@@ -1,0 +1,55 @@
+"""The committed openapi.yaml is exactly what the app serves, with stable operation ids."""
+
+from pathlib import Path
+
+import yaml
+from fastapi.testclient import TestClient
+
+from nps_service.cli import render_openapi
+
+COMMITTED = Path(__file__).resolve().parents[1] / "openapi.yaml"
+
+EXPECTED_OPERATION_IDS = {
+    ("post", "/v1/responses"): "responses:create",
+    ("post", "/v1/responses/batch"): "responses:createBatch",
+    ("get", "/v1/responses"): "responses:list",
+    ("get", "/v1/responses/{response_id}"): "responses:get",
+    ("get", "/v1/scores"): "scores:get",
+    ("get", "/healthz"): "ops:healthz",
+    ("get", "/readyz"): "ops:readyz",
+    ("get", "/metrics"): "ops:metrics",
+}
+
+
+def test_committed_document_matches_the_app() -> None:
+    # Regenerate with: nps-service openapi --output openapi.yaml
+    assert yaml.safe_load(COMMITTED.read_text()) == yaml.safe_load(render_openapi())
+
+
+def test_served_document_matches_the_committed_one(client: TestClient) -> None:
+    served = client.get("/openapi.json").json()
+    assert served == yaml.safe_load(COMMITTED.read_text())
+
+
+def test_operation_ids_are_stable() -> None:
+    document = yaml.safe_load(COMMITTED.read_text())
+    found = {
+        (method, path): operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert found == EXPECTED_OPERATION_IDS
+    assert document["openapi"].startswith("3.1")
+
+
+def test_error_responses_are_problem_documents() -> None:
+    document = yaml.safe_load(COMMITTED.read_text())
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and status != "503":
+                    assert list(response["content"]) == ["application/problem+json"], (
+                        method,
+                        path,
+                        status,
+                    )
