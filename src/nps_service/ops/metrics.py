@@ -3,7 +3,6 @@
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -60,9 +59,6 @@ class MetricsMiddleware:
 
 
 def _route_template(scope: Scope) -> str:
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    # The router records the matched route in the scope; unmatched paths share one label.
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Response as HttpResponse
 from sqlalchemy.orm import Session
 
@@ -29,11 +29,13 @@ SessionDep = Annotated[Session, Depends(get_session)]
     },
 )
 def create_response(
-    payload: ResponseIn, session: SessionDep, _key: IngestKey, http: HttpResponse
+    request: Request, payload: ResponseIn, session: SessionDep, _key: IngestKey, http: HttpResponse
 ) -> ResponseOut:
     """201 with the stored answer; 200 when the same id and content were stored before."""
     stored = service.ingest_one(session, payload)
-    if not stored.created:
+    if stored.created:
+        request.app.state.metrics.responses_stored.inc()
+    else:
         http.status_code = 200
     return stored.response
 
@@ -49,11 +51,12 @@ def create_response(
     },
 )
 def create_batch(
-    payload: BatchIn, session: SessionDep, _key: IngestKey, http: HttpResponse
+    request: Request, payload: BatchIn, session: SessionDep, _key: IngestKey, http: HttpResponse
 ) -> BatchOut:
     """All items are validated first; one invalid item rejects the batch with 422."""
-    summary, created_any = service.ingest_batch(session, payload.responses)
-    if not created_any:
+    summary = service.ingest_batch(session, payload.responses)
+    request.app.state.metrics.responses_stored.inc(summary.created)
+    if summary.created == 0:
         http.status_code = 200
     return summary
 

@@ -125,8 +125,8 @@ def ingest_one(session: Session, payload: ResponseIn) -> Stored:
     return Stored(to_out(stored), created=False)
 
 
-def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> tuple[BatchOut, bool]:
-    """Store a batch atomically; returns the summary and whether anything was new."""
+def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
+    """Store a batch atomically: all new items, or nothing."""
     now = datetime.now(UTC)
     ids = [payload.id or uuid.uuid4() for payload in payloads]
     rows: dict[uuid.UUID, dict[str, Any]] = {}
@@ -163,7 +163,7 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> tuple[Batc
             raise Conflict(_conflict_summary(conflicts), errors=conflicts)
     session.commit()
     created = len(inserted)
-    return BatchOut(created=created, duplicates=len(payloads) - created, ids=ids), created > 0
+    return BatchOut(created=created, duplicates=len(payloads) - created, ids=ids)
 
 
 def _conflict_summary(conflicts: list[FieldError]) -> str:
