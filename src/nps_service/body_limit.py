@@ -1,8 +1,9 @@
-"""Reject oversized request bodies with 413 before they are buffered."""
+"""Request-body guards: size (413) before buffering, and JSON media type (415)."""
 
+from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nps_service.errors import PayloadTooLarge, problem_response
+from nps_service.errors import PayloadTooLarge, UnsupportedMediaType, problem_response
 
 
 class BodySizeLimitMiddleware:
@@ -39,3 +40,13 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+def require_json(request: Request) -> None:
+    """POST bodies must be JSON: anything else is 415, not a confusing validation error."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"send the body as application/json (got {media_type or 'no Content-Type'})"
+        )

@@ -90,10 +90,10 @@ class PayloadTooLarge(ProblemError):
     title = "Payload too large"
 
 
-class NotAcceptable(ProblemError):
-    status = 406
-    slug = "not-acceptable"
-    title = "Not acceptable"
+class UnsupportedMediaType(ProblemError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
 
 
 def problem_response(
@@ -136,11 +136,16 @@ def validation_errors(raw: list[Any]) -> list[FieldError]:
     """Convert pydantic/FastAPI error dicts into FieldErrors."""
     result = []
     for error in raw:
-        field = _location(tuple(error.get("loc", ())))
         message = str(error.get("msg", "invalid value"))
         if error.get("type") == "json_invalid":
-            message = f"malformed JSON: {error.get('ctx', {}).get('error', message)}"
-        elif error.get("type") == "missing":
+            # FastAPI puts the character offset where a path would be.
+            loc = tuple(error.get("loc", ()))
+            offset = f" at character {loc[1]}" if len(loc) > 1 else ""
+            reason = error.get("ctx", {}).get("error", message)
+            result.append(FieldError(pointer="", detail=f"malformed JSON{offset}: {reason}"))
+            continue
+        field = _location(tuple(error.get("loc", ())))
+        if error.get("type") == "missing":
             message = "this field is required"
         elif error.get("type") == "extra_forbidden":
             message = "unknown field"
@@ -149,11 +154,26 @@ def validation_errors(raw: list[Any]) -> list[FieldError]:
     return result
 
 
+def _batch_items(errors: list[FieldError]) -> list[int]:
+    """Indexes of the failing items of a batch body (pointers /responses/<index>/...)."""
+    items = set()
+    for error in errors:
+        parts = (error.pointer or "").split("/")
+        if len(parts) > 2 and parts[1] == "responses" and parts[2].isdigit():
+            items.add(int(parts[2]))
+    return sorted(items)
+
+
 def _summary(errors: list[FieldError]) -> str:
     first = errors[0]
     where = first.pointer or first.parameter or "body"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {first.detail}{more}"
+    summary = f"{where}: {first.detail}{more}"
+    items = _batch_items(errors)
+    if items:
+        listed = ", ".join(map(str, items))
+        summary = f"invalid items at index {listed}; nothing was stored. {summary}"
+    return summary
 
 
 async def _handle_problem(_request: Request, exc: Exception) -> JSONResponse:

@@ -15,9 +15,9 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing, unknown or revoked API key",
         403: "The key lacks the required scope",
         404: "Not found",
-        406: "Unsupported Accept type",
         409: "The id is already used for different content",
         413: "Request body too large",
+        415: "The body is not application/json",
         422: "Invalid input; `errors` names each failing field or parameter",
     }
     return {

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Response as HttpResponse
 from sqlalchemy.orm import Session
 
+from nps_service.body_limit import require_json
 from nps_service.db import get_session
 from nps_service.filters import ResponseFilter, response_filter
 from nps_service.keys.dependencies import IngestKey, ReadKey
@@ -15,6 +16,7 @@ from nps_service.responses import service
 from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, ResponseOut, ResponsePage
 
 router = APIRouter(prefix="/v1/responses", tags=["responses"])
+JSON_BODY = [Depends(require_json)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -22,10 +24,11 @@ SessionDep = Annotated[Session, Depends(get_session)]
     "",
     name="create",
     status_code=201,
+    dependencies=JSON_BODY,
     summary="Store one survey answer (idempotent by id)",
     responses={
         200: {"description": "A retry of an answer already stored", "model": ResponseOut},
-        **problems(400, 401, 403, 409, 413, 422),
+        **problems(400, 401, 403, 409, 413, 415, 422),
     },
 )
 def create_response(
@@ -44,10 +47,11 @@ def create_response(
     "/batch",
     name="createBatch",
     status_code=201,
+    dependencies=JSON_BODY,
     summary="Store up to 1000 answers atomically",
     responses={
         200: {"description": "Every item was already stored", "model": BatchOut},
-        **problems(400, 401, 403, 409, 413, 422),
+        **problems(400, 401, 403, 409, 413, 415, 422),
     },
 )
 def create_batch(
