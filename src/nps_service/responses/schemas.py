@@ -22,6 +22,8 @@ from pydantic import (
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_SUBMITTED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PROPERTIES = 32
+# Finite is not enough: Σw² over many answers must not overflow a double (1e12² · 1e8 rows).
+MAX_WEIGHT = 1e12
 
 
 def _storable_text(value: str) -> str:
@@ -99,9 +101,9 @@ class ResponseIn(StrictModel):
     dimensions: Dimensions | None = None
     comment: Annotated[Text, Field(max_length=2000)] | None = None
     context: Context | None = None
-    weight: Annotated[StrictFloat | StrictInt, Field(gt=0, allow_inf_nan=False)] | None = Field(
-        None, description="Survey weight, > 0 and finite; 1 when absent."
-    )
+    weight: (
+        Annotated[StrictFloat | StrictInt, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)] | None
+    ) = Field(None, description="Survey weight, > 0 and at most 1e12; 1 when absent.")
     properties: dict[Annotated[Text, Field(min_length=1, max_length=64)], PropertyValue] | None = (
         Field(None, description="At most 32 free-form key/value pairs.")
     )
