@@ -188,9 +188,11 @@ async def _handle_problem(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _handle_validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = validation_errors(list(exc.errors()))
+    # Parameters our own dependencies found bad before FastAPI's type checks failed.
+    deferred = list(getattr(request.state, "parameter_errors", []))
+    errors = validation_errors(list(exc.errors())) + deferred
     if any(e.detail.startswith("malformed JSON") for e in errors):
         return problem_response(
             400, _summary(errors), slug="malformed-json", title="Malformed JSON", errors=errors

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Query
+from fastapi import Query, Request
 from sqlalchemy import ColumnElement, and_
 
 from nps_service.errors import FieldError, InvalidInput
@@ -52,10 +52,22 @@ class ResponseFilter:
         }
 
 
-def raise_parameter_errors(errors: list[FieldError]) -> None:
-    """Raise one 422 naming every bad parameter."""
-    summary = "; ".join(f"{e.parameter}: {e.detail}" for e in errors)
-    raise InvalidInput(summary, errors=errors)
+def defer_parameter_errors(request: Request, errors: list[FieldError]) -> None:
+    """Remember bad parameters so that one 422 can name all of them, not just the first."""
+    request.state.parameter_errors = [*deferred_parameter_errors(request), *errors]
+
+
+def deferred_parameter_errors(request: Request) -> list[FieldError]:
+    """Errors recorded by `defer_parameter_errors` for this request."""
+    return list(getattr(request.state, "parameter_errors", []))
+
+
+def check_parameters(request: Request) -> None:
+    """Called first thing in an endpoint: one 422 naming every deferred error."""
+    errors = deferred_parameter_errors(request)
+    if errors:
+        summary = "; ".join(f"{e.parameter}: {e.detail}" for e in errors)
+        raise InvalidInput(summary, errors=errors)
 
 
 def split_values(raw: list[str] | None) -> list[str]:
@@ -64,6 +76,7 @@ def split_values(raw: list[str] | None) -> list[str]:
 
 
 def response_filter(
+    request: Request,
     from_: Annotated[
         str | None,
         Query(
@@ -118,6 +131,5 @@ def response_filter(
                 errors.append(FieldError(parameter=name, detail="values are at most 64 characters"))
         if values:
             segments[name] = tuple(dict.fromkeys(values))
-    if errors:
-        raise_parameter_errors(errors)
+    defer_parameter_errors(request, errors)
     return ResponseFilter(start=start, end=end, tz=zone, segments=segments)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from nps_service.body_limit import require_json
 from nps_service.db import get_session
-from nps_service.filters import ResponseFilter, response_filter
+from nps_service.filters import ResponseFilter, check_parameters, response_filter
 from nps_service.keys.dependencies import IngestKey, ReadKey
 from nps_service.openapi_docs import problems
 from nps_service.responses import service
@@ -79,6 +79,7 @@ def get_response(response_id: uuid.UUID, session: SessionDep, _key: ReadKey) -> 
     "", name="list", summary="Stored answers, newest first", responses=problems(401, 403, 422)
 )
 def list_responses(
+    request: Request,
     session: SessionDep,
     _key: ReadKey,
     scope: Annotated[ResponseFilter, Depends(response_filter)],
@@ -86,5 +87,6 @@ def list_responses(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> ResponsePage:
     """Cursor-paginated and stable while new answers arrive."""
+    check_parameters(request)
     items, next_cursor = service.list_responses(session, scope, limit, cursor)
     return ResponsePage(items=items, next_cursor=next_cursor)

@@ -52,7 +52,10 @@ def bucket_expr(
             Interval.WEEK: [literal("weekday 0"), literal("-6 days")],
             Interval.MONTH: [literal("start of month")],
         }[interval]
-        return func.date(Response.submitted_at, shift, *modifiers)
+        # Cut the stored text to whole seconds first: with a modifier, SQLite rounds to the
+        # millisecond, which would carry 23:59:59.9995 into the next day.
+        seconds = func.substr(Response.submitted_at, 1, 19)
+        return func.date(seconds, shift, *modifiers)
     local = func.timezone("UTC", Response.submitted_at) + func.make_interval(
         0, 0, 0, 0, 0, 0, offset
     )

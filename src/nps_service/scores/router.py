@@ -10,7 +10,8 @@ from nps_service.db import get_session
 from nps_service.errors import FieldError
 from nps_service.filters import (
     ResponseFilter,
-    raise_parameter_errors,
+    check_parameters,
+    defer_parameter_errors,
     response_filter,
     split_values,
 )
@@ -78,8 +79,7 @@ def score_options(
         )
     if min_n is not None and min_n < 0:
         errors.append(FieldError(parameter="min_n", detail="must be 0 or more"))
-    if errors:
-        raise_parameter_errors(errors)
+    defer_parameter_errors(request, errors)
     return ScoreOptions(
         interval=parsed_interval,
         group_by=fields,
@@ -122,6 +122,7 @@ def get_scores(
     ] = None,
 ) -> ScoresOut | HttpResponse:
     """With no `interval` and no `group_by`: one group with an empty key, the global NPS."""
+    check_parameters(request)
     result = compute_scores(session, scope, options)
     if _wants_csv(request, format):
         key_columns = (["bucket"] if options.interval else []) + options.group_by
