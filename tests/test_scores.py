@@ -31,8 +31,14 @@ Params = list[tuple[str, str]]
 
 # --- the reference -------------------------------------------------------------------
 
-def reference(ratings: list[int], weights: list[float] | None = None, *,
-              weighted: bool = False, confidence: float = 0.95) -> dict[str, Any]:
+
+def reference(
+    ratings: list[int],
+    weights: list[float] | None = None,
+    *,
+    weighted: bool = False,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
     """n, counts, shares, NPS and adjusted-Wald interval of some 0-10 ratings."""
     if weights is None:
         weights = [1.0] * len(ratings)
@@ -40,11 +46,21 @@ def reference(ratings: list[int], weights: list[float] | None = None, *,
     passives = sum(1 for r in ratings if 7 <= r <= 8)
     detractors = sum(1 for r in ratings if r <= 6)
     n = len(ratings)
-    result: dict[str, Any] = {"n": n, "promoters": promoters, "passives": passives,
-                              "detractors": detractors}
+    result: dict[str, Any] = {
+        "n": n,
+        "promoters": promoters,
+        "passives": passives,
+        "detractors": detractors,
+    }
     if n == 0:
-        result.update(promoter_share=None, passive_share=None, detractor_share=None,
-                      nps=None, ci_low=None, ci_high=None)
+        result.update(
+            promoter_share=None,
+            passive_share=None,
+            detractor_share=None,
+            nps=None,
+            ci_low=None,
+            ci_high=None,
+        )
         return result
     if weighted:
         total = sum(weights)
@@ -63,23 +79,33 @@ def reference(ratings: list[int], weights: list[float] | None = None, *,
     p = (effective_n * shares[0] + 0.75) / n_adj
     d = (effective_n * shares[2] + 0.75) / n_adj
     centre = p - d
-    se = math.sqrt((p + d - centre ** 2) / n_adj)
+    se = math.sqrt((p + d - centre**2) / n_adj)
     z = Z[confidence]
-    result.update(promoter_share=shares[0], passive_share=shares[1], detractor_share=shares[2],
-                  nps=nps, ci_low=100 * max(-1.0, centre - z * se),
-                  ci_high=100 * min(1.0, centre + z * se), effective_n=effective_n)
+    result.update(
+        promoter_share=shares[0],
+        passive_share=shares[1],
+        detractor_share=shares[2],
+        nps=nps,
+        ci_low=100 * max(-1.0, centre - z * se),
+        ci_high=100 * min(1.0, centre + z * se),
+        effective_n=effective_n,
+    )
     return result
 
 
-def reference_group(answers: list[dict[str, Any]], *, weighted: bool = False,
-                    confidence: float = 0.95) -> dict[str, dict[str, Any]]:
+def reference_group(
+    answers: list[dict[str, Any]], *, weighted: bool = False, confidence: float = 0.95
+) -> dict[str, dict[str, Any]]:
     """The reference for every metric of a group of posted answers."""
     out = {}
     for metric in METRICS:
         rated = [a for a in answers if rating(a, metric) is not None]
-        out[metric] = reference([rating(a, metric) for a in rated],
-                                [float(a.get("weight", 1.0)) for a in rated],
-                                weighted=weighted, confidence=confidence)
+        out[metric] = reference(
+            [rating(a, metric) for a in rated],
+            [float(a.get("weight", 1.0)) for a in rated],
+            weighted=weighted,
+            confidence=confidence,
+        )
     return out
 
 
@@ -103,8 +129,15 @@ def assert_metric(actual: dict[str, Any], expected: dict[str, Any], where: str) 
     for field in ("n", "promoters", "passives", "detractors"):
         assert actual[field] == expected[field], (where, field, actual, expected)
         assert isinstance(actual[field], int), (where, field, actual)
-    for field in ("promoter_share", "passive_share", "detractor_share", "nps", "ci_low",
-                  "ci_high", "effective_n"):
+    for field in (
+        "promoter_share",
+        "passive_share",
+        "detractor_share",
+        "nps",
+        "ci_low",
+        "ci_high",
+        "effective_n",
+    ):
         if field in expected:
             assert close(actual[field], expected[field]), (where, field, actual, expected)
     assert actual["suppressed"] is False, (where, actual)
@@ -114,8 +147,9 @@ def assert_group(group: dict[str, Any], expected: dict[str, dict[str, Any]]) -> 
     assert_metric(group["overall"], expected["overall"], f"{group['key']} overall")
     assert set(group["dimensions"]) == set(DIMENSIONS)
     for dimension in DIMENSIONS:
-        assert_metric(group["dimensions"][dimension], expected[dimension],
-                      f"{group['key']} {dimension}")
+        assert_metric(
+            group["dimensions"][dimension], expected[dimension], f"{group['key']} {dimension}"
+        )
 
 
 def test_reference_reproduces_the_worked_examples() -> None:
@@ -137,6 +171,7 @@ def test_reference_reproduces_the_worked_examples() -> None:
 
 
 # --- datasets ------------------------------------------------------------------------
+
 
 def example_b() -> tuple[list[int], list[float]]:
     """STATISTICS.md example B: six promoters, two passives, two detractors, weighted."""
@@ -163,8 +198,11 @@ def random_answers(seed: int, count: int, *, weights: bool = False) -> list[dict
         if category:
             context["category"] = category
         context["channel"] = rng.choice(["app", "web", "live_stream"])
-        fields: dict[str, Any] = {"submitted_at": at(60 * i), "context": context,
-                                  "respondent_id": f"u_{i}"}
+        fields: dict[str, Any] = {
+            "submitted_at": at(60 * i),
+            "context": context,
+            "respondent_id": f"u_{i}",
+        }
         if dimensions:
             fields["dimensions"] = dimensions
         if weights:
@@ -175,13 +213,17 @@ def random_answers(seed: int, count: int, *, weights: bool = False) -> list[dict
 
 def classes(promoters: int, passives: int, detractors: int, **fields: Any) -> list[dict[str, Any]]:
     """Answers with these class counts, spread over every score of each class."""
-    scores = ([9 + i % 2 for i in range(promoters)] + [7 + i % 2 for i in range(passives)]
-              + [i % 7 for i in range(detractors)])
+    scores = (
+        [9 + i % 2 for i in range(promoters)]
+        + [7 + i % 2 for i in range(passives)]
+        + [i % 7 for i in range(detractors)]
+    )
     return [answer(s, submitted_at=at(i), **fields) for i, s in enumerate(scores)]
 
 
-def get_scores(client: TestClient, headers: dict[str, str], params: Params | None = None
-               ) -> dict[str, Any]:
+def get_scores(
+    client: TestClient, headers: dict[str, str], params: Params | None = None
+) -> dict[str, Any]:
     reply = client.get("/v1/scores", headers=headers, params=params or [])
     assert reply.status_code == 200, reply.text
     assert reply.headers["content-type"].startswith("application/json")
@@ -198,8 +240,10 @@ def only_group(body: dict[str, Any]) -> dict[str, Any]:
 
 # --- global NPS ----------------------------------------------------------------------
 
-def test_global_nps_matches_the_reference(client: TestClient,
-                                          admin_headers: dict[str, str]) -> None:
+
+def test_global_nps_matches_the_reference(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     answers = random_answers(1, 180)
     post_all(client, admin_headers, answers)
     group = only_group(get_scores(client, admin_headers))
@@ -207,8 +251,9 @@ def test_global_nps_matches_the_reference(client: TestClient,
     assert group["overall"]["effective_n"] == 180
 
 
-def test_global_nps_with_read_scope(client: TestClient, admin_headers: dict[str, str],
-                                    read_headers: dict[str, str]) -> None:
+def test_global_nps_with_read_scope(
+    client: TestClient, admin_headers: dict[str, str], read_headers: dict[str, str]
+) -> None:
     answers = random_answers(2, 40)
     post_all(client, admin_headers, answers)
     group = only_group(get_scores(client, read_headers))
@@ -220,7 +265,11 @@ def test_worked_example_a(client: TestClient, admin_headers: dict[str, str]) -> 
     post_all(client, admin_headers, answers)
     overall = only_group(get_scores(client, admin_headers))["overall"]
     assert (overall["n"], overall["promoters"], overall["passives"], overall["detractors"]) == (
-        200, 110, 50, 40)
+        200,
+        110,
+        50,
+        40,
+    )
     assert overall["nps"] == pytest.approx(35.0, abs=1e-9)
     assert overall["promoter_share"] == pytest.approx(0.55, abs=1e-12)
     assert overall["passive_share"] == pytest.approx(0.25, abs=1e-12)
@@ -233,13 +282,20 @@ def test_worked_example_a(client: TestClient, admin_headers: dict[str, str]) -> 
     assert_metric(overall, reference([a["score"] for a in answers]), "example A")
 
 
-@pytest.mark.parametrize(("counts", "low", "nps"), [
-    ((9, 1, 0), 38.1, 90.0),
-    ((10, 0, 0), 47.5, 100.0),
-])
-def test_worked_examples_small_samples(client: TestClient, admin_headers: dict[str, str],
-                                       counts: tuple[int, int, int], low: float,
-                                       nps: float) -> None:
+@pytest.mark.parametrize(
+    ("counts", "low", "nps"),
+    [
+        ((9, 1, 0), 38.1, 90.0),
+        ((10, 0, 0), 47.5, 100.0),
+    ],
+)
+def test_worked_examples_small_samples(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    counts: tuple[int, int, int],
+    low: float,
+    nps: float,
+) -> None:
     answers = classes(*counts)
     post_all(client, admin_headers, answers)
     overall = only_group(get_scores(client, admin_headers))["overall"]
@@ -251,8 +307,10 @@ def test_worked_examples_small_samples(client: TestClient, admin_headers: dict[s
 
 def test_worked_example_b_weighted(client: TestClient, admin_headers: dict[str, str]) -> None:
     ratings, weights = example_b()
-    answers = [answer(r, weight=w, submitted_at=at(i))
-               for i, (r, w) in enumerate(zip(ratings, weights, strict=True))]
+    answers = [
+        answer(r, weight=w, submitted_at=at(i))
+        for i, (r, w) in enumerate(zip(ratings, weights, strict=True))
+    ]
     post_all(client, admin_headers, answers)
     plain = only_group(get_scores(client, admin_headers))["overall"]
     assert plain["nps"] == pytest.approx(40.0, abs=1e-9)
@@ -266,28 +324,43 @@ def test_worked_example_b_weighted(client: TestClient, admin_headers: dict[str, 
     assert overall["effective_n"] == pytest.approx(144 / 21, abs=1e-9)
     # Counts stay exact integers; the weights only enter shares, NPS and the interval.
     assert (overall["n"], overall["promoters"], overall["passives"], overall["detractors"]) == (
-        10, 6, 2, 2)
+        10,
+        6,
+        2,
+        2,
+    )
     assert_metric(overall, reference(ratings, weights, weighted=True), "example B")
 
 
-@pytest.mark.parametrize("params", [[], [("merchant_id", "nobody")],
-                                    [("from", "2001-01-01"), ("to", "2001-01-02")]])
-def test_global_group_exists_without_data(client: TestClient, admin_headers: dict[str, str],
-                                          params: Params) -> None:
+@pytest.mark.parametrize(
+    "params", [[], [("merchant_id", "nobody")], [("from", "2001-01-01"), ("to", "2001-01-02")]]
+)
+def test_global_group_exists_without_data(
+    client: TestClient, admin_headers: dict[str, str], params: Params
+) -> None:
     if params:  # data exists, but none of it is in scope
         post_all(client, admin_headers, random_answers(3, 5))
     group = only_group(get_scores(client, admin_headers, params))
     for metric in (group["overall"], *group["dimensions"].values()):
         assert (metric["n"], metric["promoters"], metric["passives"], metric["detractors"]) == (
-            0, 0, 0, 0)
-        for field in ("nps", "ci_low", "ci_high", "promoter_share", "passive_share",
-                      "detractor_share"):
+            0,
+            0,
+            0,
+            0,
+        )
+        for field in (
+            "nps",
+            "ci_low",
+            "ci_high",
+            "promoter_share",
+            "passive_share",
+            "detractor_share",
+        ):
             assert metric[field] is None, (field, metric)
         assert metric["suppressed"] is False
 
 
-def test_missing_dimension_is_not_a_zero(client: TestClient,
-                                         admin_headers: dict[str, str]) -> None:
+def test_missing_dimension_is_not_a_zero(client: TestClient, admin_headers: dict[str, str]) -> None:
     answers = [
         answer(10, dimensions={"logistics": 10, "product": 9}, submitted_at=at(0)),
         answer(10, dimensions={"logistics": 9}, submitted_at=at(1)),
@@ -298,8 +371,12 @@ def test_missing_dimension_is_not_a_zero(client: TestClient,
     post_all(client, admin_headers, answers)
     group = only_group(get_scores(client, admin_headers))
     dims = group["dimensions"]
-    assert (dims["logistics"]["n"], dims["logistics"]["promoters"],
-            dims["logistics"]["passives"], dims["logistics"]["detractors"]) == (3, 2, 1, 0)
+    assert (
+        dims["logistics"]["n"],
+        dims["logistics"]["promoters"],
+        dims["logistics"]["passives"],
+        dims["logistics"]["detractors"],
+    ) == (3, 2, 1, 0)
     assert dims["logistics"]["nps"] == pytest.approx(200 / 3, abs=1e-9)
     assert (dims["product"]["n"], dims["product"]["nps"]) == (1, 100.0)
     assert (dims["service"]["n"], dims["service"]["nps"]) == (1, -100.0)
@@ -310,6 +387,7 @@ def test_missing_dimension_is_not_a_zero(client: TestClient,
 
 
 # --- time range ----------------------------------------------------------------------
+
 
 def test_from_to_is_half_open(client: TestClient, admin_headers: dict[str, str]) -> None:
     start = datetime(2026, 5, 10, 8, 0, tzinfo=UTC)
@@ -322,20 +400,24 @@ def test_from_to_is_half_open(client: TestClient, admin_headers: dict[str, str])
         "at_to": end,
         "after": end + timedelta(days=3),
     }
-    scores = {"before": 0, "at_from": 10, "inside": 7, "just_before_to": 3, "at_to": 9,
-              "after": 1}
-    answers = {name: answer(scores[name], submitted_at=moment.isoformat())
-               for name, moment in moments.items()}
+    scores = {"before": 0, "at_from": 10, "inside": 7, "just_before_to": 3, "at_to": 9, "after": 1}
+    answers = {
+        name: answer(scores[name], submitted_at=moment.isoformat())
+        for name, moment in moments.items()
+    }
     post_all(client, admin_headers, list(answers.values()))
     inside = ["at_from", "inside", "just_before_to"]
     expected = reference([scores[name] for name in inside])
 
     # The same instants written with other offsets (the '+' is percent-encoded by httpx).
-    for low, high in [(start.isoformat(), end.isoformat()),
-                      ("2026-05-10T08:00:00Z", "2026-05-11T08:00:00Z"),
-                      ("2026-05-10T16:00:00+08:00", "2026-05-11T03:00:00-05:00")]:
-        overall = only_group(get_scores(client, admin_headers,
-                                        [("from", low), ("to", high)]))["overall"]
+    for low, high in [
+        (start.isoformat(), end.isoformat()),
+        ("2026-05-10T08:00:00Z", "2026-05-11T08:00:00Z"),
+        ("2026-05-10T16:00:00+08:00", "2026-05-11T03:00:00-05:00"),
+    ]:
+        overall = only_group(get_scores(client, admin_headers, [("from", low), ("to", high)]))[
+            "overall"
+        ]
         assert_metric(overall, expected, f"{low}..{high}")
     only_from = only_group(get_scores(client, admin_headers, [("from", start.isoformat())]))
     assert only_from["overall"]["n"] == 5
@@ -367,18 +449,22 @@ def start_of_local_day(day: str, tz: str) -> datetime:
     return datetime.fromtimestamp(high, UTC)
 
 
-@pytest.mark.parametrize(("tz", "first", "last"), [
-    ("UTC", "2026-03-08", "2026-03-09"),
-    ("America/New_York", "2026-03-08", "2026-03-09"),  # a 23-hour day
-    ("America/New_York", "2026-11-01", "2026-11-02"),  # a 25-hour day
-    ("Asia/Kolkata", "2026-03-08", "2026-03-10"),
-    ("Asia/Kathmandu", "2026-07-01", "2026-07-02"),
-    ("America/Santiago", "2026-09-06", "2026-09-07"),  # 00:00 does not exist on Sep 6
-    ("America/Havana", "2026-11-01", "2026-11-02"),  # 00:00 happens twice on Nov 1
-    ("America/Havana", "2026-03-08", "2026-03-09"),  # 00:00 does not exist on Mar 8
-])
-def test_dates_mean_midnight_in_tz(client: TestClient, admin_headers: dict[str, str], tz: str,
-                                   first: str, last: str) -> None:
+@pytest.mark.parametrize(
+    ("tz", "first", "last"),
+    [
+        ("UTC", "2026-03-08", "2026-03-09"),
+        ("America/New_York", "2026-03-08", "2026-03-09"),  # a 23-hour day
+        ("America/New_York", "2026-11-01", "2026-11-02"),  # a 25-hour day
+        ("Asia/Kolkata", "2026-03-08", "2026-03-10"),
+        ("Asia/Kathmandu", "2026-07-01", "2026-07-02"),
+        ("America/Santiago", "2026-09-06", "2026-09-07"),  # 00:00 does not exist on Sep 6
+        ("America/Havana", "2026-11-01", "2026-11-02"),  # 00:00 happens twice on Nov 1
+        ("America/Havana", "2026-03-08", "2026-03-09"),  # 00:00 does not exist on Mar 8
+    ],
+)
+def test_dates_mean_midnight_in_tz(
+    client: TestClient, admin_headers: dict[str, str], tz: str, first: str, last: str
+) -> None:
     low = start_of_local_day(first, tz)
     high = start_of_local_day(last, tz)
     second = timedelta(seconds=1)
@@ -396,18 +482,32 @@ def test_dates_mean_midnight_in_tz(client: TestClient, admin_headers: dict[str, 
 
 # --- filters and groups --------------------------------------------------------------
 
-@pytest.mark.parametrize(("params", "keep"), [
-    ([("merchant_id", "m_1")], lambda a: tag(a, "merchant_id") == "m_1"),
-    ([("merchant_id", "m_1"), ("merchant_id", "m_3")],
-     lambda a: tag(a, "merchant_id") in ("m_1", "m_3")),
-    ([("merchant_id", "m_1,m_3")], lambda a: tag(a, "merchant_id") in ("m_1", "m_3")),
-    ([("merchant_id", "m_2"), ("category", "food")],
-     lambda a: tag(a, "merchant_id") == "m_2" and tag(a, "category") == "food"),
-    ([("channel", "web,live_stream"), ("category", "beauty")],
-     lambda a: tag(a, "channel") in ("web", "live_stream") and tag(a, "category") == "beauty"),
-], ids=["single", "repeated", "comma-separated", "two-fields", "comma-and-field"])
-def test_filters(client: TestClient, admin_headers: dict[str, str], params: Params,
-                 keep: Any) -> None:
+
+@pytest.mark.parametrize(
+    ("params", "keep"),
+    [
+        ([("merchant_id", "m_1")], lambda a: tag(a, "merchant_id") == "m_1"),
+        (
+            [("merchant_id", "m_1"), ("merchant_id", "m_3")],
+            lambda a: tag(a, "merchant_id") in ("m_1", "m_3"),
+        ),
+        ([("merchant_id", "m_1,m_3")], lambda a: tag(a, "merchant_id") in ("m_1", "m_3")),
+        (
+            [("merchant_id", "m_2"), ("category", "food")],
+            lambda a: tag(a, "merchant_id") == "m_2" and tag(a, "category") == "food",
+        ),
+        (
+            [("channel", "web,live_stream"), ("category", "beauty")],
+            lambda a: (
+                tag(a, "channel") in ("web", "live_stream") and tag(a, "category") == "beauty"
+            ),
+        ),
+    ],
+    ids=["single", "repeated", "comma-separated", "two-fields", "comma-and-field"],
+)
+def test_filters(
+    client: TestClient, admin_headers: dict[str, str], params: Params, keep: Any
+) -> None:
     answers = random_answers(4, 160)
     post_all(client, admin_headers, answers)
     kept = [a for a in answers if keep(a)]
@@ -418,19 +518,25 @@ def test_filters(client: TestClient, admin_headers: dict[str, str], params: Para
     for name, value in params:
         expected_filters.setdefault(name, []).extend(value.split(","))
     assert {k: sorted(v) for k, v in body["query"]["filters"].items()} == {
-        k: sorted(v) for k, v in expected_filters.items()}
+        k: sorted(v) for k, v in expected_filters.items()
+    }
 
 
-def expected_groups(answers: list[dict[str, Any]], fields: list[str], **options: Any
-                    ) -> dict[tuple[Any, ...], dict[str, dict[str, Any]]]:
+def expected_groups(
+    answers: list[dict[str, Any]], fields: list[str], **options: Any
+) -> dict[tuple[Any, ...], dict[str, dict[str, Any]]]:
     keys = {tuple(tag(a, f) for f in fields) for a in answers}
-    return {key: reference_group([a for a in answers
-                                  if tuple(tag(a, f) for f in fields) == key], **options)
-            for key in keys}
+    return {
+        key: reference_group(
+            [a for a in answers if tuple(tag(a, f) for f in fields) == key], **options
+        )
+        for key in keys
+    }
 
 
-def check_groups(body: dict[str, Any], answers: list[dict[str, Any]], fields: list[str],
-                 **options: Any) -> None:
+def check_groups(
+    body: dict[str, Any], answers: list[dict[str, Any]], fields: list[str], **options: Any
+) -> None:
     expected = expected_groups(answers, fields, **options)
     seen = []
     for group in body["groups"]:
@@ -453,13 +559,17 @@ def test_group_by_one_field(client: TestClient, admin_headers: dict[str, str]) -
     assert real == sorted(real) == ["m_1", "m_2", "m_3"]  # default order: by key
 
 
-@pytest.mark.parametrize("params", [
-    [("group_by", "merchant_id"), ("group_by", "category")],
-    [("group_by", "merchant_id,category")],
-    [("group_by", "merchant_id, category")],
-])
-def test_group_by_several_fields(client: TestClient, admin_headers: dict[str, str],
-                                 params: Params) -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        [("group_by", "merchant_id"), ("group_by", "category")],
+        [("group_by", "merchant_id,category")],
+        [("group_by", "merchant_id, category")],
+    ],
+)
+def test_group_by_several_fields(
+    client: TestClient, admin_headers: dict[str, str], params: Params
+) -> None:
     answers = random_answers(6, 200)
     post_all(client, admin_headers, answers)
     body = get_scores(client, admin_headers, params)
@@ -474,14 +584,14 @@ def test_group_by_several_fields(client: TestClient, admin_headers: dict[str, st
 def test_group_by_with_filter(client: TestClient, admin_headers: dict[str, str]) -> None:
     answers = random_answers(7, 150)
     post_all(client, admin_headers, answers)
-    body = get_scores(client, admin_headers,
-                      [("group_by", "channel"), ("category", "beauty,food")])
+    body = get_scores(client, admin_headers, [("group_by", "channel"), ("category", "beauty,food")])
     kept = [a for a in answers if tag(a, "category") in ("beauty", "food")]
     check_groups(body, kept, ["channel"])
 
 
-def test_group_by_three_fields_with_null_values(client: TestClient,
-                                                admin_headers: dict[str, str]) -> None:
+def test_group_by_three_fields_with_null_values(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     answers = [
         answer(10, context={"region": "CN-BJ", "platform": "ios"}, submitted_at=at(0)),
         answer(0, context={"region": "CN-BJ"}, submitted_at=at(1)),
@@ -491,68 +601,84 @@ def test_group_by_three_fields_with_null_values(client: TestClient,
         answer(4, context={"region": "CN-BJ"}, submitted_at=at(5)),
     ]
     post_all(client, admin_headers, answers)
-    body = get_scores(client, admin_headers,
-                      [("group_by", "region,platform"), ("group_by", "touchpoint")])
+    body = get_scores(
+        client, admin_headers, [("group_by", "region,platform"), ("group_by", "touchpoint")]
+    )
     check_groups(body, answers, ["region", "platform", "touchpoint"])
     assert len(body["groups"]) == 5
-    cn_only = next(g for g in body["groups"]
-                   if g["key"] == {"region": "CN-BJ", "platform": None, "touchpoint": None})
+    cn_only = next(
+        g
+        for g in body["groups"]
+        if g["key"] == {"region": "CN-BJ", "platform": None, "touchpoint": None}
+    )
     assert (cn_only["overall"]["n"], cn_only["overall"]["nps"]) == (2, -100.0)
 
 
 # --- weights, confidence, suppression ------------------------------------------------
 
-def test_weighted_matches_the_reference(client: TestClient,
-                                        admin_headers: dict[str, str]) -> None:
+
+def test_weighted_matches_the_reference(client: TestClient, admin_headers: dict[str, str]) -> None:
     answers = random_answers(8, 150, weights=True)
     post_all(client, admin_headers, answers)
     body = get_scores(client, admin_headers, [("weighted", "true")])
     assert_group(only_group(body), reference_group(answers, weighted=True))
-    grouped = get_scores(client, admin_headers,
-                         [("weighted", "true"), ("group_by", "merchant_id")])
+    grouped = get_scores(client, admin_headers, [("weighted", "true"), ("group_by", "merchant_id")])
     check_groups(grouped, answers, ["merchant_id"], weighted=True)
     # Unweighted is the default and ignores the weights.
     assert_group(only_group(get_scores(client, admin_headers)), reference_group(answers))
-    assert_group(only_group(get_scores(client, admin_headers, [("weighted", "false")])),
-                 reference_group(answers))
+    assert_group(
+        only_group(get_scores(client, admin_headers, [("weighted", "false")])),
+        reference_group(answers),
+    )
 
 
 @pytest.mark.parametrize("confidence", [0.5, 0.90, 0.95, 0.99])
-def test_confidence_levels(client: TestClient, admin_headers: dict[str, str],
-                           confidence: float) -> None:
+def test_confidence_levels(
+    client: TestClient, admin_headers: dict[str, str], confidence: float
+) -> None:
     answers = random_answers(9, 60, weights=True)
     post_all(client, admin_headers, answers)
     for weighted in (False, True):
-        body = get_scores(client, admin_headers, [("confidence", str(confidence)),
-                                                  ("weighted", str(weighted).lower())])
+        body = get_scores(
+            client,
+            admin_headers,
+            [("confidence", str(confidence)), ("weighted", str(weighted).lower())],
+        )
         assert body["query"]["confidence"] == confidence
-        assert_group(only_group(body),
-                     reference_group(answers, weighted=weighted, confidence=confidence))
+        assert_group(
+            only_group(body), reference_group(answers, weighted=weighted, confidence=confidence)
+        )
 
 
-def test_higher_confidence_means_a_wider_interval(client: TestClient,
-                                                  admin_headers: dict[str, str]) -> None:
+def test_higher_confidence_means_a_wider_interval(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     post_all(client, admin_headers, classes(30, 20, 25))
     widths = []
     for confidence in ("0.5", "0.9", "0.95", "0.99", "0.999"):
-        overall = only_group(get_scores(client, admin_headers,
-                                        [("confidence", confidence)]))["overall"]
+        overall = only_group(get_scores(client, admin_headers, [("confidence", confidence)]))[
+            "overall"
+        ]
         assert overall["ci_low"] < overall["nps"] < overall["ci_high"]
         widths.append(overall["ci_high"] - overall["ci_low"])
     assert widths == sorted(widths)
     assert len(set(widths)) == len(widths)
 
 
-def test_min_n_suppresses_small_groups(client: TestClient,
-                                       admin_headers: dict[str, str]) -> None:
+def test_min_n_suppresses_small_groups(client: TestClient, admin_headers: dict[str, str]) -> None:
     sizes = {"m_1": 2, "m_2": 5, "m_3": 12}
     rng = random.Random(10)
     answers = []
     for merchant, size in sizes.items():
         for i in range(size):
-            answers.append(answer(rng.randint(0, 10), context={"merchant_id": merchant},
-                                  dimensions={"logistics": rng.randint(0, 10)},
-                                  submitted_at=at(len(answers) + i)))
+            answers.append(
+                answer(
+                    rng.randint(0, 10),
+                    context={"merchant_id": merchant},
+                    dimensions={"logistics": rng.randint(0, 10)},
+                    submitted_at=at(len(answers) + i),
+                )
+            )
     post_all(client, admin_headers, answers)
     body = get_scores(client, admin_headers, [("group_by", "merchant_id"), ("min_n", "5")])
     assert body["query"]["min_n"] == 5
@@ -560,8 +686,10 @@ def test_min_n_suppresses_small_groups(client: TestClient,
     groups = {g["key"]["merchant_id"]: g for g in body["groups"]}
     assert set(groups) == set(sizes)
     small = groups["m_1"]
-    for name, metric in [("overall", small["overall"]),
-                         ("logistics", small["dimensions"]["logistics"])]:
+    for name, metric in [
+        ("overall", small["overall"]),
+        ("logistics", small["dimensions"]["logistics"]),
+    ]:
         want = expected[("m_1",)][name]
         assert metric["suppressed"] is True
         assert metric["nps"] is None
@@ -574,8 +702,10 @@ def test_min_n_suppresses_small_groups(client: TestClient,
     assert_group(groups["m_2"], expected[("m_2",)])
     assert_group(groups["m_3"], expected[("m_3",)])
     # The global group: suppressed only when the whole sample is below min_n.
-    assert only_group(get_scores(client, admin_headers, [("min_n", "19")]))["overall"][
-        "suppressed"] is False
+    assert (
+        only_group(get_scores(client, admin_headers, [("min_n", "19")]))["overall"]["suppressed"]
+        is False
+    )
     whole = only_group(get_scores(client, admin_headers, [("min_n", "20")]))["overall"]
     assert whole["suppressed"] is True
     assert whole["nps"] is None
@@ -593,14 +723,15 @@ def test_min_n_defaults_to_one(client: TestClient, admin_headers: dict[str, str]
 
 # --- sorting -------------------------------------------------------------------------
 
+
 def sort_dataset() -> list[dict[str, Any]]:
     """Merchants whose nps, n, ci_low and ci_high orders all differ."""
     spec = {  # promoters, passives, detractors
-        "m_a": (8, 1, 1),     # n 10, nps 70
+        "m_a": (8, 1, 1),  # n 10, nps 70
         "m_b": (20, 20, 20),  # n 60, nps 0
-        "m_c": (3, 0, 0),     # n 3,  nps 100, wide interval
-        "m_d": (10, 5, 25),   # n 40, nps -37.5
-        "m_e": (15, 4, 6),    # n 25, nps 36
+        "m_c": (3, 0, 0),  # n 3,  nps 100, wide interval
+        "m_d": (10, 5, 25),  # n 40, nps -37.5
+        "m_e": (15, 4, 6),  # n 25, nps 36
     }
     answers = []
     for merchant, counts in spec.items():
@@ -608,19 +739,27 @@ def sort_dataset() -> list[dict[str, Any]]:
     return answers
 
 
-@pytest.mark.parametrize(("sort", "field", "descending"), [
-    ("key", None, False),
-    ("-key", None, True),
-    ("nps", "nps", False),
-    ("-nps", "nps", True),
-    ("n", "n", False),
-    ("-n", "n", True),
-    ("ci_low", "ci_low", False),
-    ("-ci_high", "ci_high", True),
-    ("ci_high", "ci_high", False),
-])
-def test_sort_and_limit(client: TestClient, admin_headers: dict[str, str], sort: str,
-                        field: str | None, descending: bool) -> None:
+@pytest.mark.parametrize(
+    ("sort", "field", "descending"),
+    [
+        ("key", None, False),
+        ("-key", None, True),
+        ("nps", "nps", False),
+        ("-nps", "nps", True),
+        ("n", "n", False),
+        ("-n", "n", True),
+        ("ci_low", "ci_low", False),
+        ("-ci_high", "ci_high", True),
+        ("ci_high", "ci_high", False),
+    ],
+)
+def test_sort_and_limit(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    sort: str,
+    field: str | None,
+    descending: bool,
+) -> None:
     answers = sort_dataset()
     post_all(client, admin_headers, answers)
     expected = expected_groups(answers, ["merchant_id"])
@@ -636,13 +775,17 @@ def test_sort_and_limit(client: TestClient, admin_headers: dict[str, str], sort:
     assert body["query"]["sort"] == sort
     check_groups(body, answers, ["merchant_id"])
     for limit in (1, 2, 4, 5, 50):
-        limited = get_scores(client, admin_headers, [("group_by", "merchant_id"),
-                                                     ("sort", sort), ("limit", str(limit))])
+        limited = get_scores(
+            client,
+            admin_headers,
+            [("group_by", "merchant_id"), ("sort", sort), ("limit", str(limit))],
+        )
         assert [g["key"]["merchant_id"] for g in limited["groups"]] == want[:limit]
         assert limited["query"]["limit"] == limit
 
 
 # --- the query echo ------------------------------------------------------------------
+
 
 def test_query_echo_defaults(client: TestClient, admin_headers: dict[str, str]) -> None:
     query = get_scores(client, admin_headers)["query"]
@@ -658,12 +801,22 @@ def test_query_echo_defaults(client: TestClient, admin_headers: dict[str, str]) 
 
 
 def test_query_echo_of_every_parameter(client: TestClient, admin_headers: dict[str, str]) -> None:
-    params = [("from", "2026-03-01"), ("to", "2026-04-01T00:00:00+02:00"),
-              ("tz", "Asia/Kolkata"), ("interval", "week"),
-              ("group_by", "channel"), ("group_by", "merchant_id"),
-              ("merchant_id", "m_1"), ("merchant_id", "m_2"), ("category", "food"),
-              ("weighted", "true"), ("confidence", "0.9"), ("min_n", "3"),
-              ("sort", "-nps"), ("limit", "7")]
+    params = [
+        ("from", "2026-03-01"),
+        ("to", "2026-04-01T00:00:00+02:00"),
+        ("tz", "Asia/Kolkata"),
+        ("interval", "week"),
+        ("group_by", "channel"),
+        ("group_by", "merchant_id"),
+        ("merchant_id", "m_1"),
+        ("merchant_id", "m_2"),
+        ("category", "food"),
+        ("weighted", "true"),
+        ("confidence", "0.9"),
+        ("min_n", "3"),
+        ("sort", "-nps"),
+        ("limit", "7"),
+    ]
     query = get_scores(client, admin_headers, params)["query"]
     kolkata_midnight = datetime(2026, 3, 1, tzinfo=ZoneInfo("Asia/Kolkata"))
     assert datetime.fromisoformat(query["from"]) == kolkata_midnight

@@ -12,8 +12,20 @@ from fastapi.testclient import TestClient
 from tests.helpers import answer, post_all
 
 METRICS = ("overall", "logistics", "product", "service", "app")
-FIELDS = ("n", "nps", "ci_low", "ci_high", "promoters", "passives", "detractors",
-          "promoter_share", "passive_share", "detractor_share", "effective_n", "suppressed")
+FIELDS = (
+    "n",
+    "nps",
+    "ci_low",
+    "ci_high",
+    "promoters",
+    "passives",
+    "detractors",
+    "promoter_share",
+    "passive_share",
+    "detractor_share",
+    "effective_n",
+    "suppressed",
+)
 METRIC_COLUMNS = [f"{metric}_{field}" for metric in METRICS for field in FIELDS]
 INTEGER_FIELDS = ("n", "promoters", "passives", "detractors")
 Params = list[tuple[str, str]]
@@ -29,8 +41,9 @@ def dataset(seed: int = 11, count: int = 120) -> list[dict[str, Any]]:
     out = []
     for i in range(count):
         merchant = ["m_1", "m_2", "m_3", None][i % 4]
-        dimensions = {d: rng.randint(0, 10) for d in ("logistics", "product", "service")
-                      if rng.random() < 0.7}
+        dimensions = {
+            d: rng.randint(0, 10) for d in ("logistics", "product", "service") if rng.random() < 0.7
+        }
         if merchant != "m_3" and rng.random() < 0.5:
             dimensions["app"] = rng.randint(0, 10)
         fields: dict[str, Any] = {
@@ -52,8 +65,9 @@ def get_json(client: TestClient, headers: dict[str, str], params: Params) -> dic
     return body
 
 
-def get_csv(client: TestClient, headers: dict[str, str], params: Params,
-            accept: str | None = None) -> list[list[str]]:
+def get_csv(
+    client: TestClient, headers: dict[str, str], params: Params, accept: str | None = None
+) -> list[list[str]]:
     request_headers = dict(headers)
     if accept is not None:
         request_headers["Accept"] = accept
@@ -83,8 +97,9 @@ def cell_value(cell: str, field: str) -> Any:
     return float(cell)
 
 
-def assert_same_as_json(rows: list[list[str]], body: dict[str, Any],
-                        key_columns: list[str]) -> None:
+def assert_same_as_json(
+    rows: list[list[str]], body: dict[str, Any], key_columns: list[str]
+) -> None:
     header, *data = rows
     assert header == [*key_columns, *METRIC_COLUMNS]
     assert len(data) == len(body["groups"])
@@ -106,30 +121,41 @@ def assert_same_as_json(rows: list[list[str]], body: dict[str, Any],
                     assert actual == expected, (group["key"], column, actual, expected)
 
 
-@pytest.mark.parametrize(("params", "key_columns"), [
-    ([], []),
-    ([("group_by", "merchant_id")], ["merchant_id"]),
-    ([("group_by", "merchant_id,category")], ["merchant_id", "category"]),
-    ([("interval", "day"), ("tz", "Asia/Kolkata")], ["bucket"]),
-    ([("interval", "week"), ("group_by", "merchant_id")], ["bucket", "merchant_id"]),
-    ([("group_by", "merchant_id"), ("weighted", "true"), ("confidence", "0.9")],
-     ["merchant_id"]),
-    ([("group_by", "merchant_id"), ("min_n", "31")], ["merchant_id"]),
-    ([("group_by", "merchant_id"), ("sort", "-nps"), ("limit", "2")], ["merchant_id"]),
-])
-def test_format_csv_matches_json(client: TestClient, admin_headers: dict[str, str],
-                                 params: Params, key_columns: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("params", "key_columns"),
+    [
+        ([], []),
+        ([("group_by", "merchant_id")], ["merchant_id"]),
+        ([("group_by", "merchant_id,category")], ["merchant_id", "category"]),
+        ([("interval", "day"), ("tz", "Asia/Kolkata")], ["bucket"]),
+        ([("interval", "week"), ("group_by", "merchant_id")], ["bucket", "merchant_id"]),
+        (
+            [("group_by", "merchant_id"), ("weighted", "true"), ("confidence", "0.9")],
+            ["merchant_id"],
+        ),
+        ([("group_by", "merchant_id"), ("min_n", "31")], ["merchant_id"]),
+        ([("group_by", "merchant_id"), ("sort", "-nps"), ("limit", "2")], ["merchant_id"]),
+    ],
+)
+def test_format_csv_matches_json(
+    client: TestClient, admin_headers: dict[str, str], params: Params, key_columns: list[str]
+) -> None:
     post_all(client, admin_headers, dataset())
     body = get_json(client, admin_headers, params)
     rows = get_csv(client, admin_headers, [*params, ("format", "csv")])
-    assert rows[0][:len(key_columns) + 3] == [*key_columns, "overall_n", "overall_nps",
-                                              "overall_ci_low"]
+    assert rows[0][: len(key_columns) + 3] == [
+        *key_columns,
+        "overall_n",
+        "overall_nps",
+        "overall_ci_low",
+    ]
     assert_same_as_json(rows, body, key_columns)
 
 
 @pytest.mark.parametrize("accept", ["text/csv", "text/csv; charset=utf-8"])
-def test_accept_header_selects_csv(client: TestClient, admin_headers: dict[str, str],
-                                   accept: str) -> None:
+def test_accept_header_selects_csv(
+    client: TestClient, admin_headers: dict[str, str], accept: str
+) -> None:
     post_all(client, admin_headers, dataset(seed=12, count=60))
     params = [("group_by", "merchant_id"), ("weighted", "true")]
     body = get_json(client, admin_headers, params)
@@ -137,8 +163,9 @@ def test_accept_header_selects_csv(client: TestClient, admin_headers: dict[str, 
     assert_same_as_json(rows, body, ["merchant_id"])
 
 
-def test_format_csv_wins_over_accept_json(client: TestClient,
-                                          admin_headers: dict[str, str]) -> None:
+def test_format_csv_wins_over_accept_json(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     post_all(client, admin_headers, dataset(seed=13, count=20))
     body = get_json(client, admin_headers, [])
     rows = get_csv(client, admin_headers, [("format", "csv")], accept="application/json")
@@ -146,7 +173,8 @@ def test_format_csv_wins_over_accept_json(client: TestClient,
 
 
 def test_csv_has_the_edge_cases_the_dataset_was_built_for(
-        client: TestClient, admin_headers: dict[str, str]) -> None:
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     """Null keys, n = 0 metrics and suppressed groups all reach the CSV."""
     post_all(client, admin_headers, dataset())
     params = [("group_by", "merchant_id"), ("min_n", "31"), ("format", "csv")]
@@ -162,8 +190,9 @@ def test_csv_has_the_edge_cases_the_dataset_was_built_for(
         assert row["overall_n"] == "30"
         assert row["overall_suppressed"].lower() == "true"
         assert row["overall_nps"] == ""
-        promoters, passives, detractors = (int(row[f"overall_{c}"])
-                                           for c in ("promoters", "passives", "detractors"))
+        promoters, passives, detractors = (
+            int(row[f"overall_{c}"]) for c in ("promoters", "passives", "detractors")
+        )
         assert promoters + passives + detractors == 30
 
 
@@ -190,7 +219,8 @@ def test_json_is_the_default(client: TestClient, admin_headers: dict[str, str]) 
         assert reply.headers["content-type"].startswith("application/json"), accept
         assert reply.json()["groups"][0]["overall"]["n"] == 8
     # format=json wins over an Accept header asking for CSV.
-    reply = client.get("/v1/scores", headers={**admin_headers, "Accept": "text/csv"},
-                       params={"format": "json"})
+    reply = client.get(
+        "/v1/scores", headers={**admin_headers, "Accept": "text/csv"}, params={"format": "json"}
+    )
     assert reply.status_code == 200, reply.text
     assert reply.headers["content-type"].startswith("application/json")
