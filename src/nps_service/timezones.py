@@ -7,15 +7,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # A '+' in a query string arrives as a space when the client did not percent-encode it.
 _UNENCODED_PLUS = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$")
 
 
 def parse_time_zone(name: str) -> ZoneInfo:
     """An IANA zone by name; raises ValueError for unknown or malformed names."""
-    if not name or name.startswith(("/", ".")) or ".." in name:
-        raise ValueError(f"unknown time zone {name!r}")
+    if not _ZONE_NAME.match(name) or ".." in name:
+        raise ValueError(f"unknown time zone {name[:80]!r}; use an IANA name such as Asia/Shanghai")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a zone folder
         raise ValueError(
             f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai"
         ) from exc
@@ -35,7 +36,7 @@ def parse_time_bound(raw: str, tz: ZoneInfo) -> datetime:
 
     A datetime without an offset is read as local time in `tz` (BI tools often send those).
     """
-    text = raw.strip()
+    text = raw.strip().upper()  # RFC 3339 allows a lowercase "t" and "z"
     if _DATE_ONLY.match(text):
         return local_midnight(date.fromisoformat(text), tz)
     text = _UNENCODED_PLUS.sub(r"\1+\2", text)

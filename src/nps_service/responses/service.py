@@ -211,7 +211,8 @@ def decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         when, response_id = json.loads(raw)
         return datetime.fromisoformat(when).astimezone(UTC), uuid.UUID(response_id)
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+    # Forged tokens: bad base64/JSON/shape, out-of-range dates, absurd nesting.
+    except (ValueError, TypeError, OverflowError, RecursionError, AttributeError) as exc:
         raise InvalidInput(
             "cursor: not a cursor returned by this API",
             errors=[FieldError(parameter="cursor", detail="malformed cursor")],

@@ -113,7 +113,8 @@ def summarise(totals: ClassTotals, *, weighted: bool, confidence: float, min_n: 
         )
     promoter_share, passive_share, detractor_share = (part / total for part in parts)
     if weighted:
-        nps = 100.0 * (parts[0] - parts[2]) / total
+        # Divide before scaling: (100·x)/x can round to 100.00000000000001.
+        nps = max(-100.0, min(100.0, 100.0 * ((parts[0] - parts[2]) / total)))
     else:
         # Exact integer difference first: 100·(P−D)/n, no share rounding.
         nps = 100.0 * (totals.promoters - totals.detractors) / n
