@@ -30,5 +30,7 @@ def assert_problem(reply: Any, status: int) -> dict[str, Any]:
     assert reply.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = reply.json()
     assert body["status"] == status
-    assert body["type"] and body["title"] and body["detail"]
+    assert body["type"]
+    assert body["title"]
+    assert body["detail"]
     return body

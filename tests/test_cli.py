@@ -27,7 +27,8 @@ def test_keys_create_prints_only_the_key(database_url: str, settings: Settings) 
     result = run_cli(database_url, "keys", "create", "--name", "frontend", "--scope", "ingest")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nps_")
+    assert len(lines) == 1
+    assert lines[0].startswith("nps_")
     key = lines[0]
     with TestClient(create_app(settings)) as client:
         headers = {"Authorization": f"Bearer {key}"}
@@ -41,7 +42,9 @@ def test_keys_list_and_revoke(database_url: str, settings: Settings) -> None:
         database_url, "keys", "create", "--name", "bi", "--scope", "read", "--scope", "ingest"
     ).stdout.strip()
     listing = run_cli(database_url, "keys", "list").stdout
-    assert "bi" in listing and "ingest read" in listing and key not in listing
+    assert "bi" in listing
+    assert "ingest read" in listing
+    assert key not in listing
     key_id = listing.splitlines()[1].split("\t")[0]
     assert run_cli(database_url, "keys", "revoke", key_id).returncode == 0
     with TestClient(create_app(settings)) as client:

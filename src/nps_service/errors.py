@@ -123,6 +123,8 @@ def problem_response(
 def _location(loc: tuple[int | str, ...]) -> FieldError:
     """Turn a pydantic error location into a JSON pointer or a parameter name."""
     source, *path = loc if loc else ("body",)
+    # pydantic marks a bad dict key with a trailing "[key]" segment; the pointer is the key.
+    path = [part for part in path if part != "[key]"]
     if source == "body":
         pointer = "".join(f"/{_escape(part)}" for part in path)
         return FieldError(pointer=pointer or "", detail="")

@@ -11,10 +11,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -22,6 +21,7 @@ from pydantic import (
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_SUBMITTED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PROPERTIES = 32
+MAX_PROPERTY_TEXT = 256
 # Finite is not enough: Σw² over many answers must not overflow a double (1e12² · 1e8 rows).
 MAX_WEIGHT = 1e12
 
@@ -54,12 +54,48 @@ ContextValue = Annotated[
         description="1-64 letters, digits or _ - . : /",
     ),
 ]
+
+
+def _property_value(value: Any) -> str | bool | int | float:
+    # One validator instead of a union, so errors point at /properties/<key> and say why.
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("numbers must be finite")
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_PROPERTY_TEXT:
+            raise ValueError(f"strings are at most {MAX_PROPERTY_TEXT} characters")
+        return _storable_text(value)
+    raise ValueError("must be a string, a number or a boolean")
+
+
+def _number(value: Any) -> Any:
+    # JSON numbers only: no "1", no true (which Python would treat as 1).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
 PropertyValue = Annotated[
-    Annotated[StrictStr, Field(max_length=256), AfterValidator(_storable_text)]
-    | StrictBool
-    | StrictInt
-    | Annotated[StrictFloat, Field(allow_inf_nan=False)],
-    Field(description="a string (at most 256 characters), a number or a boolean"),
+    Any,
+    BeforeValidator(_property_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": MAX_PROPERTY_TEXT},
+                {"type": "number"},
+                {"type": "boolean"},
+            ],
+            "description": "a string (at most 256 characters), a number or a boolean",
+        }
+    ),
+]
+Weight = Annotated[
+    float,
+    BeforeValidator(_number),
+    Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False),
 ]
 
 
@@ -101,22 +137,15 @@ class ResponseIn(StrictModel):
     dimensions: Dimensions | None = None
     comment: Annotated[Text, Field(max_length=2000)] | None = None
     context: Context | None = None
-    weight: (
-        Annotated[StrictFloat | StrictInt, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)] | None
-    ) = Field(None, description="Survey weight, > 0 and at most 1e12; 1 when absent.")
+    weight: Weight | None = Field(
+        None, description="Survey weight, > 0 and at most 1e12; 1 when absent."
+    )
     properties: dict[Annotated[Text, Field(min_length=1, max_length=64)], PropertyValue] | None = (
         Field(None, description="At most 32 free-form key/value pairs.")
     )
     submitted_at: Annotated[datetime | None, BeforeValidator(_require_string)] = Field(
         None, description="RFC 3339 with offset; defaults to the time of receipt."
     )
-
-    @field_validator("weight")
-    @classmethod
-    def _finite_weight(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("must be finite")
-        return value
 
     @field_validator("properties")
     @classmethod

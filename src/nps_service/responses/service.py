@@ -143,9 +143,10 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
             )
     if conflicts:
         raise Conflict(_conflict_summary(conflicts), errors=conflicts)
-    inserted = set(
-        session.execute(_insert_ignoring_duplicates(session), list(rows.values())).scalars().all()
-    )
+    # Insert in id order: two batches sharing ids then lock them in the same order and
+    # cannot deadlock on PostgreSQL.
+    ordered = [rows[response_id] for response_id in sorted(rows)]
+    inserted = set(session.execute(_insert_ignoring_duplicates(session), ordered).scalars().all())
     existing_ids = [response_id for response_id in rows if response_id not in inserted]
     if existing_ids:
         stored = {
