@@ -3,10 +3,12 @@
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
 from nps_service.config import Settings
 from nps_service.db import create_db_engine
+from nps_service.main import create_app
 from nps_service.migrate import alembic_config, current_revision, head_revision, upgrade
 from nps_service.models import Base
 
@@ -30,13 +32,18 @@ def test_downgrade_to_base_and_upgrade_again(settings: Settings) -> None:
     engine.dispose()
 
 
-def test_readyz_reports_unmigrated_database(tmp_path: object) -> None:
-    from fastapi.testclient import TestClient
-
-    from nps_service.main import create_app
-
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/empty.db")
+def test_readyz_reports_unmigrated_database(settings: Settings) -> None:
+    engine = create_db_engine(settings)
+    command.downgrade(alembic_config(engine), "base")
     with TestClient(create_app(settings)) as client:
         reply = client.get("/readyz")
-    assert reply.status_code == 503
-    assert reply.json()["migration"] is None
+        assert reply.status_code == 503
+        assert reply.json()["migration"] is None
+        upgrade(engine)
+        assert client.get("/readyz").json() == {
+            "status": "ok",
+            "database": "ok",
+            "migration": "0001",
+            "expected_migration": "0001",
+        }
+    engine.dispose()
