@@ -34,3 +34,12 @@ def assert_problem(reply: Any, status: int) -> dict[str, Any]:
     assert body["title"]
     assert body["detail"]
     return body
+
+
+def stored_n(client: TestClient, headers: dict[str, str]) -> int:
+    """How many answers the global NPS counts."""
+    reply = client.get("/v1/scores", headers=headers)
+    assert reply.status_code == 200, reply.text
+    (group,) = reply.json()["groups"]
+    n: int = group["overall"]["n"]
+    return n

@@ -6,18 +6,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import answer, assert_problem
+from tests.helpers import answer, assert_problem, stored_n
 
 BATCH = "/v1/responses/batch"
-
-
-def stored_n(client: TestClient, headers: dict[str, str]) -> int:
-    """How many answers the global NPS counts."""
-    reply = client.get("/v1/scores", headers=headers)
-    assert reply.status_code == 200, reply.text
-    (group,) = reply.json()["groups"]
-    n: int = group["overall"]["n"]
-    return n
 
 
 def post_batch(client: TestClient, headers: dict[str, str], items: list[Any]) -> Any:

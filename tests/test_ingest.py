@@ -7,19 +7,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import answer, assert_problem
+from tests.helpers import answer, assert_problem, stored_n
 
 # Clock slack when comparing server-set times with the test's own clock readings.
 SLACK = timedelta(seconds=2)
-
-
-def stored_n(client: TestClient, headers: dict[str, str]) -> int:
-    """How many answers the global NPS counts."""
-    reply = client.get("/v1/scores", headers=headers)
-    assert reply.status_code == 200, reply.text
-    (group,) = reply.json()["groups"]
-    n: int = group["overall"]["n"]
-    return n
 
 
 def parse_utc(text: str) -> datetime:

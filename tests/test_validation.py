@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, stored_n
 
 SUBMITTED = "2025-11-20T10:00:00+08:00"
 
@@ -31,15 +31,6 @@ def without(*names: str) -> dict[str, Any]:
 
 def in_minutes(minutes: int) -> str:
     return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
-
-
-def stored_n(client: TestClient, headers: dict[str, str]) -> int:
-    """How many answers the global NPS counts."""
-    reply = client.get("/v1/scores", headers=headers)
-    assert reply.status_code == 200, reply.text
-    (group,) = reply.json()["groups"]
-    n: int = group["overall"]["n"]
-    return n
 
 
 @dataclass(frozen=True)
