@@ -43,7 +43,7 @@ def test_readyz_reports_unmigrated_database(settings: Settings) -> None:
         assert client.get("/readyz").json() == {
             "status": "ok",
             "database": "ok",
-            "migration": "0001",
-            "expected_migration": "0001",
+            "migration": head_revision(engine),
+            "expected_migration": head_revision(engine),
         }
     engine.dispose()

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1)
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
     log_level: str = "info"
+    # How often each server process folds new answers into the rollups; 0 turns it off
+    # (then run `nps-service rollup`). Queries are exact either way: unfolded answers are
+    # read from the pending tail.
+    rollup_interval_seconds: float = Field(1.0, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

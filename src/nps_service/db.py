@@ -114,7 +114,9 @@ def _create_sqlite_engine(url: URL, settings: Settings) -> Engine:
     def _begin(connection: Any) -> None:
         # Writers begin with their INSERT, so a deferred BEGIN takes the write lock on that
         # first statement and waits up to busy_timeout instead of deadlocking on an upgrade.
-        connection.exec_driver_sql("BEGIN")
+        # Transactions that read before writing ask for BEGIN IMMEDIATE instead.
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine
 

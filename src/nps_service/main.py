@@ -19,6 +19,7 @@ from nps_service.openapi_docs import customise_openapi
 from nps_service.ops.metrics import Metrics, MetricsMiddleware
 from nps_service.ops.router import router as ops_router
 from nps_service.responses.router import router as responses_router
+from nps_service.rollups.fold import Folder
 from nps_service.scores.router import router as scores_router
 
 DESCRIPTION = """Collects NPS survey answers and computes a platform's **global NPS**: the
@@ -40,7 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        folder = Folder(engine, settings.rollup_interval_seconds)
+        if settings.rollup_interval_seconds > 0:
+            folder.start()
         yield
+        if settings.rollup_interval_seconds > 0:
+            folder.stop()
         engine.dispose()
 
     app = FastAPI(

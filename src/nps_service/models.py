@@ -3,5 +3,6 @@
 from nps_service.db import Base
 from nps_service.keys.models import ApiKey
 from nps_service.responses.models import Response
+from nps_service.rollups.models import PendingRollup, rollups
 
-__all__ = ["ApiKey", "Base", "Response"]
+__all__ = ["ApiKey", "Base", "PendingRollup", "Response", "rollups"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, and_, or_, select
+from sqlalchemy import Insert, and_, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from nps_service.responses.schemas import (
     ResponseIn,
     ResponseOut,
 )
+from nps_service.rollups.models import PendingRollup
 
 
 def content_hash(payload: ResponseIn) -> str:
@@ -110,6 +111,7 @@ def ingest_one(session: Session, payload: ResponseIn) -> Stored:
     row = _row(payload, response_id, content_hash(payload), now)
     inserted = session.execute(_insert_ignoring_duplicates(session), [row]).scalars().all()
     if inserted:
+        session.execute(insert(PendingRollup), [{"id": response_id}])
         session.commit()
         return Stored(to_out_from_row(row), created=True)
     # The id exists: it was committed by an earlier (or concurrent, now finished) request.
@@ -147,6 +149,8 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
     # cannot deadlock on PostgreSQL.
     ordered = [rows[response_id] for response_id in sorted(rows)]
     inserted = set(session.execute(_insert_ignoring_duplicates(session), ordered).scalars().all())
+    if inserted:
+        session.execute(insert(PendingRollup), [{"id": i} for i in sorted(inserted)])
     existing_ids = [response_id for response_id in rows if response_id not in inserted]
     if existing_ids:
         stored = {

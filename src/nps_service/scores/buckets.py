@@ -7,16 +7,15 @@ DST changes and for zones such as +05:30 or +05:45.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, Integer, case, cast, func, literal
+from sqlalchemy import ColumnElement, Date, Integer, SQLColumnExpression, case, cast, func, literal
 from sqlalchemy.sql.expression import ColumnElement as Expr
 
-from nps_service.responses.models import Response
-from nps_service.timezones import utc_offset_segments
+from nps_service.timezones import local_midnight, utc_offset_segments
 
 
 class Interval(StrEnum):
@@ -27,23 +26,30 @@ class Interval(StrEnum):
     MONTH = "month"
 
 
-def offset_seconds_expr(tz: ZoneInfo, start: datetime, end: datetime) -> ColumnElement[int]:
-    """The zone's UTC offset in seconds at each row's submitted_at."""
+def offset_seconds_expr(
+    column: SQLColumnExpression[datetime], tz: ZoneInfo, start: datetime, end: datetime
+) -> ColumnElement[int]:
+    """The zone's UTC offset in seconds at each row's `column` instant."""
     segments = utc_offset_segments(tz, start, end)
     if len(segments) == 1:
         return literal(segments[0][1], Integer)
     whens = [
-        (Response.submitted_at < boundary, literal(offset, Integer))
+        (column < boundary, literal(offset, Integer))
         for (_, offset), (boundary, _) in pairwise(segments)
     ]
     return case(*whens, else_=literal(segments[-1][1], Integer))
 
 
 def bucket_expr(
-    dialect: str, interval: Interval, tz: ZoneInfo, start: datetime, end: datetime
+    column: SQLColumnExpression[datetime],
+    dialect: str,
+    interval: Interval,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
 ) -> Expr[date]:
-    """The local date each row's bucket starts on."""
-    offset = offset_seconds_expr(tz, start, end)
+    """The local date on which the bucket of each row's `column` instant starts."""
+    offset = offset_seconds_expr(column, tz, start, end)
     if dialect == "sqlite":
         # date('2026-03-29 01:30:00', '+7200 seconds') is the local calendar day.
         shift = func.printf("%+d seconds", offset)
@@ -54,11 +60,9 @@ def bucket_expr(
         }[interval]
         # Cut the stored text to whole seconds first: with a modifier, SQLite rounds to the
         # millisecond, which would carry 23:59:59.9995 into the next day.
-        seconds = func.substr(Response.submitted_at, 1, 19)
+        seconds = func.substr(column, 1, 19)
         return func.date(seconds, shift, *modifiers)
-    local = func.timezone("UTC", Response.submitted_at) + func.make_interval(
-        0, 0, 0, 0, 0, 0, offset
-    )
+    local = func.timezone("UTC", column) + func.make_interval(0, 0, 0, 0, 0, 0, offset)
     return cast(func.date_trunc(interval.value, local), Date)
 
 
@@ -67,3 +71,26 @@ def as_date(value: date | str) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(value)
+
+
+def bucket_starts(
+    interval: Interval, tz: ZoneInfo, first: datetime, last: datetime
+) -> list[datetime]:
+    """UTC instants at which buckets after the one holding `first` start, up to `last`."""
+    day = first.astimezone(tz).date()
+    starts: list[datetime] = []
+    while True:
+        day = next_bucket_day(interval, day)
+        instant = local_midnight(day, tz)
+        if instant > last:
+            return starts
+        starts.append(instant)
+
+
+def next_bucket_day(interval: Interval, day: date) -> date:
+    """The first local day of the bucket after the one that holds `day`."""
+    if interval is Interval.DAY:
+        return day + timedelta(days=1)
+    if interval is Interval.WEEK:
+        return day + timedelta(days=7 - day.weekday())
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)

@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from nps_service.scores.query import METRICS
+from nps_service.rollups.models import METRICS
 from nps_service.scores.schemas import ScoreGroup
 
 METRIC_FIELDS = (

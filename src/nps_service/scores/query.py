@@ -1,18 +1,35 @@
-"""One grouped SQL query that returns additive class totals per group and metric."""
+"""Additive class totals per group and metric, from rollups where they can answer exactly.
 
+A query is answered either by one grouped scan of `responses` (the raw path, for field
+combinations no rollup holds), or by adding up three sources read in one snapshot:
+rollup slots inside the range, the pending (not yet folded) answers in those same slots,
+and raw answers in the few ranges no slot fits.
+"""
+
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from nps_service.filters import ResponseFilter
 from nps_service.responses.models import DIMENSIONS, Response
-from nps_service.scores.buckets import Interval, as_date, bucket_expr
+from nps_service.rollups.grains import ABSENT, Grain, choose_grain
+from nps_service.rollups.models import (
+    CLASSES,
+    METRICS,
+    PendingRollup,
+    count_column,
+    rollups,
+    squares_column,
+    weight_column,
+)
+from nps_service.rollups.plan import Piece, plan
+from nps_service.scores.buckets import Interval, as_date, bucket_expr, bucket_starts
 from nps_service.scores.stats import ClassTotals
 
-METRICS = ("overall", *DIMENSIONS)
 _METRIC_COLUMNS = {"overall": Response.score, **{d: getattr(Response, d) for d in DIMENSIONS}}
 
 
@@ -24,7 +41,29 @@ class GroupTotals:
     metrics: dict[str, ClassTotals]
 
 
-def _aggregates(weighted: bool) -> list[ColumnElement[Any]]:
+@dataclass(frozen=True)
+class _Shape:
+    """What every source must group by and sum."""
+
+    interval: Interval | None
+    group_by: list[str]
+    weighted: bool
+    span: tuple[datetime, datetime] | None
+    dialect: str
+    scope: ResponseFilter
+
+
+def _labels(weighted: bool) -> list[str]:
+    labels = []
+    for metric in METRICS:
+        labels += [f"{metric}__{k}" for k in CLASSES]
+        if weighted:
+            labels += [f"{metric}__w_{k}" for k in CLASSES] + [f"{metric}__w_squares"]
+    return labels
+
+
+def _row_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
+    """Sums over answer rows, labelled as `_labels` lists them."""
     columns: list[ColumnElement[Any]] = []
     for name, column in _METRIC_COLUMNS.items():
         classes = {
@@ -32,13 +71,12 @@ def _aggregates(weighted: bool) -> list[ColumnElement[Any]]:
             "passives": column.between(7, 8),
             "detractors": column <= 6,
         }
-        for label, condition in classes.items():
-            columns.append(func.count().filter(condition).label(f"{name}__{label}"))
+        columns += [func.count().filter(c).label(f"{name}__{k}") for k, c in classes.items()]
         if weighted:
-            for label, condition in classes.items():
-                columns.append(
-                    func.sum(Response.weight).filter(condition).label(f"{name}__w_{label}")
-                )
+            columns += [
+                func.sum(Response.weight).filter(c).label(f"{name}__w_{k}")
+                for k, c in classes.items()
+            ]
             columns.append(
                 func.sum(Response.weight * Response.weight)
                 .filter(column.is_not(None))
@@ -47,8 +85,91 @@ def _aggregates(weighted: bool) -> list[ColumnElement[Any]]:
     return columns
 
 
+def _rollup_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
+    """Sums over rollup rows, labelled as `_labels` lists them."""
+    columns: list[ColumnElement[Any]] = []
+    for metric in METRICS:
+        columns += [
+            func.sum(rollups.c[count_column(metric, k)]).label(f"{metric}__{k}") for k in CLASSES
+        ]
+        if weighted:
+            columns += [
+                func.sum(rollups.c[weight_column(metric, k)]).label(f"{metric}__w_{k}")
+                for k in CLASSES
+            ]
+            columns.append(
+                func.sum(rollups.c[squares_column(metric)]).label(f"{metric}__w_squares")
+            )
+    return columns
+
+
+def _within(column: SQLColumnExpression[datetime], pieces: Iterable[Piece]) -> ColumnElement[bool]:
+    ranges = []
+    for piece in pieces:
+        bounds = []
+        if piece.start is not None:
+            bounds.append(column >= piece.start)
+        if piece.end is not None:
+            bounds.append(column < piece.end)
+        ranges.append(and_(True, *bounds))
+    return or_(false(), *ranges)
+
+
+def _keys(
+    shape: _Shape, time: SQLColumnExpression[datetime], fields: Mapping[str, ColumnElement[Any]]
+) -> list[ColumnElement[Any]]:
+    keys: list[ColumnElement[Any]] = []
+    if shape.interval is not None and shape.span is not None:
+        keys.append(
+            bucket_expr(time, shape.dialect, shape.interval, shape.scope.tz, *shape.span).label(
+                "bucket"
+            )
+        )
+    keys += [fields[name].label(name) for name in shape.group_by]
+    return keys
+
+
+def _grouped(statement: Select[Any], keys: list[ColumnElement[Any]]) -> Select[Any]:
+    return statement.group_by(*keys) if keys else statement
+
+
+def _raw_statement(shape: _Shape, pieces: list[Piece] | None) -> Select[Any]:
+    """Answer rows in scope (and within the raw pieces, when given)."""
+    fields = {name: getattr(Response, name) for name in shape.group_by}
+    keys = _keys(shape, Response.submitted_at, fields)
+    statement = select(*keys, *_row_aggregates(shape.weighted)).where(*shape.scope.where())
+    if pieces is not None:
+        statement = statement.where(_within(Response.submitted_at, pieces))
+    return _grouped(statement, keys)
+
+
+def _pending_statement(shape: _Shape, pieces: list[Piece]) -> Select[Any]:
+    """Answers not folded yet, inside the ranges the rollup pieces cover."""
+    statement = _raw_statement(shape, pieces)
+    return statement.join(PendingRollup, PendingRollup.id == Response.id)
+
+
+def _rollup_statement(shape: _Shape, grain: Grain, pieces: list[Piece]) -> Select[Any]:
+    fields = {name: func.nullif(rollups.c[name], ABSENT) for name in shape.group_by}
+    keys = _keys(shape, rollups.c.slot_start, fields)
+    by_level = [
+        and_(
+            rollups.c.level == int(level),
+            _within(rollups.c.slot_start, [p for p in pieces if p.level == level]),
+        )
+        for level in grain.levels
+        if any(p.level == level for p in pieces)
+    ]
+    statement = select(*keys, *_rollup_aggregates(shape.weighted)).where(
+        rollups.c.grain == grain.id,
+        or_(*by_level),
+        *(rollups.c[name].in_(values) for name, values in shape.scope.segments.items()),
+    )
+    return _grouped(statement, keys)
+
+
 def _span(session: Session, scope: ResponseFilter) -> tuple[datetime, datetime] | None:
-    """The first and last submitted_at in scope: buckets need the zone's offsets there."""
+    """Around the first and last submitted_at in scope: where buckets need zone offsets."""
     first, last = session.execute(
         select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
             *scope.where()
@@ -56,7 +177,10 @@ def _span(session: Session, scope: ResponseFilter) -> tuple[datetime, datetime] 
     ).one()
     if first is None:
         return None
-    return _as_datetime(first), _as_datetime(last)
+    # Widened by a day: rollup slots (up to a day long) start before the first answer in
+    # them, and their bucket, offset and boundaries must be right too.
+    margin = timedelta(days=1)
+    return _as_datetime(first) - margin, _as_datetime(last) + margin
 
 
 def _as_datetime(value: datetime | str) -> datetime:
@@ -73,40 +197,81 @@ def group_totals(
     interval: Interval | None,
     group_by: list[str],
     weighted: bool,
+    use_rollups: bool = True,
 ) -> list[GroupTotals]:
     """Class totals for every (bucket, group fields) combination that has responses."""
-    keys: list[ColumnElement[Any]] = []
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Rollups, pending tail and raw rows must come from one snapshot, or an answer
+        # folded between two reads would be counted twice or not at all.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    span = None
     if interval is not None:
         span = _span(session, scope)
         if span is None:
             return []
-        dialect = session.get_bind().dialect.name
-        keys.append(bucket_expr(dialect, interval, scope.tz, *span).label("bucket"))
-    keys.extend(getattr(Response, name).label(name) for name in group_by)
-    statement: Select[Any] = select(*keys, *_aggregates(weighted)).where(*scope.where())
-    if keys:
-        statement = statement.group_by(*keys)
-    results = []
-    for row in session.execute(statement).mappings():
-        key: dict[str, Any] = {}
-        if interval is not None:
-            key["bucket"] = as_date(row["bucket"]).isoformat()
-        key.update({name: row[name] for name in group_by})
-        results.append(GroupTotals(key, {name: _totals(row, name, weighted) for name in METRICS}))
-    return results
+    shape = _Shape(interval, group_by, weighted, span, dialect, scope)
+    grain = choose_grain({*scope.segments, *group_by}) if use_rollups else None
+    if grain is None:
+        statements = [_raw_statement(shape, None)]
+    else:
+        boundaries = bucket_starts(interval, scope.tz, *span) if interval and span else []
+        pieces = plan(grain, scope.start, scope.end, boundaries)
+        sliced = [p for p in pieces if p.level is not None]
+        raw = [p for p in pieces if p.level is None]
+        statements = []
+        if sliced:
+            statements += [
+                _rollup_statement(shape, grain, sliced),
+                _pending_statement(shape, sliced),
+            ]
+        if raw:
+            statements.append(_raw_statement(shape, raw))
+    return _merge(session, statements, shape)
 
 
-def _totals(row: Any, metric: str, weighted: bool) -> ClassTotals:
-    counts = {
-        label: int(row[f"{metric}__{label}"] or 0)
-        for label in ("promoters", "passives", "detractors")
-    }
-    if not weighted:
-        return ClassTotals(**counts)
-    return ClassTotals(
-        **counts,
-        weight_promoters=float(row[f"{metric}__w_promoters"] or 0.0),
-        weight_passives=float(row[f"{metric}__w_passives"] or 0.0),
-        weight_detractors=float(row[f"{metric}__w_detractors"] or 0.0),
-        weight_squares=float(row[f"{metric}__w_squares"] or 0.0),
-    )
+def _merge(session: Session, statements: list[Select[Any]], shape: _Shape) -> list[GroupTotals]:
+    labels = _labels(shape.weighted)
+    totals: dict[tuple[Any, ...], list[Any]] = {}
+    for statement in statements:
+        for row in session.execute(statement).mappings():
+            if all(not row[label] for label in labels) and (shape.interval or shape.group_by):
+                continue  # an empty group from one source (e.g. no pending answers)
+            key = tuple(_key_value(row, name) for name in _key_names(shape))
+            sums = totals.setdefault(key, [0] * len(labels))
+            for index, label in enumerate(labels):
+                sums[index] += row[label] or 0
+    if not totals and not shape.interval and not shape.group_by:
+        totals[()] = [0] * len(labels)  # the global group exists even with no answers
+    return [
+        GroupTotals(
+            dict(zip(_key_names(shape), key, strict=True)),
+            _metric_totals(dict(zip(labels, sums, strict=True)), shape.weighted),
+        )
+        for key, sums in totals.items()
+    ]
+
+
+def _key_names(shape: _Shape) -> list[str]:
+    return (["bucket"] if shape.interval else []) + shape.group_by
+
+
+def _key_value(row: Any, name: str) -> Any:
+    return as_date(row[name]).isoformat() if name == "bucket" else row[name]
+
+
+def _metric_totals(sums: dict[str, Any], weighted: bool) -> dict[str, ClassTotals]:
+    result = {}
+    for metric in METRICS:
+        counts = {k: int(sums[f"{metric}__{k}"]) for k in CLASSES}
+        if weighted:
+            result[metric] = ClassTotals(
+                **counts,
+                weight_promoters=float(sums[f"{metric}__w_promoters"]),
+                weight_passives=float(sums[f"{metric}__w_passives"]),
+                weight_detractors=float(sums[f"{metric}__w_detractors"]),
+                weight_squares=float(sums[f"{metric}__w_squares"]),
+            )
+        else:
+            result[metric] = ClassTotals(**counts)
+    return result

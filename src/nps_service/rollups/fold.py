@@ -1,0 +1,167 @@
+"""Fold pending answers into the rollups, atomically, in batches.
+
+One statement per batch aggregates the pending answers at every (grain, level) and adds
+the sums onto existing rollup rows (INSERT ... ON CONFLICT DO UPDATE); a second deletes
+exactly those pending ids. Both run in one transaction that sees one snapshot
+(REPEATABLE READ on PostgreSQL; SQLite has a single writer), so a concurrent reader sees
+every answer exactly once, and a concurrent writer's answers simply wait for the next batch.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from nps_service.rollups.grains import GRAINS, ROLLUP_FIELDS, Level
+from nps_service.rollups.models import CLASSES, METRICS, SUM_COLUMNS
+
+logger = logging.getLogger("nps_service.rollups")
+
+DEFAULT_BATCH = 50_000
+# Any constant shared by every process: only one folder runs at a time on PostgreSQL.
+ADVISORY_LOCK_KEY = 7_412_290_113
+_METRIC_SOURCE = {"overall": "r.score", **{m: f"r.{m}" for m in METRICS[1:]}}
+_CLASS_TEST = {"promoters": ">= 9", "passives": "BETWEEN 7 AND 8", "detractors": "<= 6"}
+_KEY = ("grain", "level", *ROLLUP_FIELDS, "slot_start")
+
+
+def _sums_sql() -> list[str]:
+    """Aggregates in the order of SUM_COLUMNS, over answers `r`."""
+    parts = []
+    for metric in METRICS:
+        column = _METRIC_SOURCE[metric]
+        parts += [f"COUNT(*) FILTER (WHERE {column} {_CLASS_TEST[k]})" for k in CLASSES]
+        parts += [
+            f"COALESCE(SUM(r.weight) FILTER (WHERE {column} {_CLASS_TEST[k]}), 0)" for k in CLASSES
+        ]
+        parts.append(f"COALESCE(SUM(r.weight * r.weight) FILTER (WHERE {column} IS NOT NULL), 0)")
+    return parts
+
+
+def _slot_sql(dialect: str, level: Level) -> str:
+    """The UTC slot an answer falls in, in the stored format of the dialect."""
+    if dialect == "postgresql":
+        return {
+            Level.QUARTER: "date_bin('15 minutes', r.submitted_at, "
+            "TIMESTAMPTZ '2000-01-01 00:00:00+00')",
+            Level.HOUR: "date_trunc('hour', r.submitted_at, 'UTC')",
+            Level.DAY: "date_trunc('day', r.submitted_at, 'UTC')",
+        }[level]
+    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): cut and pad the text. (Colons are
+    # escaped because text() would read ":00" as a bind parameter.)
+    return {
+        Level.QUARTER: "substr(r.submitted_at, 1, 14) || printf('%02d', "
+        "(CAST(substr(r.submitted_at, 15, 2) AS INTEGER) / 15) * 15) || '\\:00.000000'",
+        Level.HOUR: "substr(r.submitted_at, 1, 13) || '\\:00\\:00.000000'",
+        Level.DAY: "substr(r.submitted_at, 1, 10) || ' 00\\:00\\:00.000000'",
+    }[level]
+
+
+def _upsert_sql(dialect: str, cutoff: bool) -> str:
+    """INSERT ... SELECT over every (grain, level), adding onto existing rows."""
+    batch = "JOIN pending_rollup p ON p.id = r.id" + (" WHERE p.id <= :cutoff" if cutoff else "")
+    selects = []
+    for grain in GRAINS:
+        for level in grain.levels:
+            slot = _slot_sql(dialect, level)
+            fields = [f"COALESCE(r.{f}, '')" if f in grain.fields else "''" for f in ROLLUP_FIELDS]
+            grouped = [slot, *(f"r.{f}" for f in ROLLUP_FIELDS if f in grain.fields)]
+            selects.append(
+                f"SELECT {grain.id} AS grain, {int(level)} AS level, "  # noqa: S608
+                + ", ".join(
+                    f"{expr} AS {name}" for expr, name in zip(fields, ROLLUP_FIELDS, strict=True)
+                )
+                + f", {slot} AS slot_start, "
+                + ", ".join(
+                    f"{expr} AS {name}" for expr, name in zip(_sums_sql(), SUM_COLUMNS, strict=True)
+                )
+                + f" FROM responses r {batch} GROUP BY {', '.join(grouped)}"
+            )
+    columns = ", ".join((*_KEY, *SUM_COLUMNS))
+    updates = ", ".join(f"{c} = rollups.{c} + excluded.{c}" for c in SUM_COLUMNS)
+    # Every identifier comes from constants in this package: nothing user-supplied.
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
+    insert = f"INSERT INTO rollups ({columns}) SELECT {columns} FROM ("  # noqa: S608
+    conflict = f") AS folded WHERE true ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET {updates}"
+    return insert + " UNION ALL ".join(selects) + conflict
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    folded: int
+    remaining: bool
+
+
+def fold_batch(engine: Engine, batch_size: int = DEFAULT_BATCH) -> FoldResult:
+    """Fold up to `batch_size` pending answers; returns how many and whether more wait."""
+    dialect = engine.dialect.name
+    with engine.connect() as connection:
+        if dialect == "postgresql":
+            if not connection.scalar(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
+            ):
+                connection.rollback()
+                return FoldResult(0, remaining=True)  # another process is folding
+            connection.commit()
+            try:
+                return _fold_in_transaction(
+                    connection.execution_options(isolation_level="REPEATABLE READ"),
+                    dialect,
+                    batch_size,
+                )
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+                connection.commit()
+        return _fold_in_transaction(
+            connection.execution_options(sqlite_begin="IMMEDIATE"), dialect, batch_size
+        )
+
+
+def _fold_in_transaction(connection: Connection, dialect: str, batch_size: int) -> FoldResult:
+    with connection.begin():
+        cutoff = connection.scalar(
+            text("SELECT id FROM pending_rollup ORDER BY id LIMIT 1 OFFSET :skip"),
+            {"skip": batch_size - 1},
+        )
+        params = {"cutoff": cutoff} if cutoff is not None else {}
+        where = " WHERE id <= :cutoff" if cutoff is not None else ""
+        connection.execute(text(_upsert_sql(dialect, cutoff is not None)), params)
+        delete = text(f"DELETE FROM pending_rollup{where}")  # noqa: S608
+        folded = connection.execute(delete, params).rowcount
+    return FoldResult(folded, remaining=cutoff is not None)
+
+
+def fold_all(engine: Engine, batch_size: int = DEFAULT_BATCH) -> int:
+    """Fold until nothing is pending (or another process holds the folding lock)."""
+    total = 0
+    while True:
+        result = fold_batch(engine, batch_size)
+        total += result.folded
+        if not result.remaining or result.folded == 0:
+            return total
+
+
+class Folder:
+    """A daemon thread that folds pending answers every `interval` seconds."""
+
+    def __init__(self, engine: Engine, interval: float) -> None:
+        self._engine = engine
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rollup-folder", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                fold_all(self._engine)
+            except Exception:  # a failed batch is rolled back and retried next tick
+                logger.exception("folding pending answers into rollups failed")

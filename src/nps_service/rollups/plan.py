@@ -1,0 +1,82 @@
+"""Cut a query's time range into pieces that rollup slots (or raw rows) can answer exactly.
+
+Each bucket of the query is covered greedily: whole days where the bucket holds whole
+UTC days, whole hours at its edges, quarter-hours at the very edges, and raw rows only
+for what is left (a range bound that is not on a quarter-hour). Adjacent pieces of one
+level merge, so a day-by-day series in a whole-hour zone is one range of hour slots.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+from nps_service.rollups.grains import Grain, Level
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# Past this many pieces a query plan would be an unwieldy OR: plan by one level instead.
+MAX_PIECES = 64
+
+
+@dataclass(frozen=True)
+class Piece:
+    """[start, end) answered from `level` slots, or from raw rows when level is None.
+
+    None bounds are open (the range is unbounded on that side).
+    """
+
+    level: Level | None
+    start: datetime | None
+    end: datetime | None
+
+
+def floor_to(instant: datetime, unit: timedelta) -> datetime:
+    return _EPOCH + ((instant - _EPOCH) // unit) * unit
+
+
+def ceil_to(instant: datetime, unit: timedelta) -> datetime:
+    floored = floor_to(instant, unit)
+    return floored if floored == instant else floored + unit
+
+
+def _cover(start: datetime | None, end: datetime | None, levels: tuple[Level, ...]) -> list[Piece]:
+    if start is not None and end is not None and start >= end:
+        return []
+    if not levels:
+        return [Piece(None, start, end)]
+    level, finer = levels[0], levels[1:]
+    inner_start = None if start is None else ceil_to(start, level.unit)
+    inner_end = None if end is None else floor_to(end, level.unit)
+    if inner_start is not None and inner_end is not None and inner_start >= inner_end:
+        return _cover(start, end, finer)
+    head = [] if start is None else _cover(start, inner_start, finer)
+    tail = [] if end is None else _cover(inner_end, end, finer)
+    return [*head, Piece(level, inner_start, inner_end), *tail]
+
+
+def _merged(pieces: list[Piece]) -> list[Piece]:
+    merged: list[Piece] = []
+    for piece in pieces:
+        last = merged[-1] if merged else None
+        if last is not None and last.level == piece.level and last.end == piece.start:
+            merged[-1] = Piece(piece.level, last.start, piece.end)
+        else:
+            merged.append(piece)
+    return merged
+
+
+def plan(
+    grain: Grain, start: datetime | None, end: datetime | None, boundaries: list[datetime]
+) -> list[Piece]:
+    """Pieces covering [start, end) such that none crosses a bucket boundary."""
+    edges = [start, *boundaries, end]
+    pieces = _merged(
+        [piece for low, high in pairwise(edges) for piece in _cover(low, high, grain.levels)]
+    )
+    if len(pieces) <= MAX_PIECES:
+        return pieces
+    # Too fragmented (e.g. day buckets in a +05:30 zone for years): use the coarsest level
+    # on which every boundary falls for the whole range, finer levels only at its two ends.
+    aligned = tuple(
+        level for level in grain.levels if all(floor_to(b, level.unit) == b for b in boundaries)
+    )
+    return _merged(_cover(start, end, aligned))
