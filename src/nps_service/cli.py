@@ -10,10 +10,18 @@ from sqlalchemy.engine import Engine
 
 from nps_service.config import get_settings
 from nps_service.db import create_db_engine, make_session_factory
+from nps_service.importer import (
+    DEFAULT_CHUNK,
+    ImportFailed,
+    detect_format,
+    import_stream,
+    open_counted,
+)
 from nps_service.keys import service as keys
 from nps_service.keys.service import Scope
 from nps_service.logs import log_config
 from nps_service.migrate import upgrade
+from nps_service.rollups.fold import fold_all
 
 app = typer.Typer(
     help="nps-service: collect NPS answers and serve the global NPS.",
@@ -58,6 +66,58 @@ def migrate() -> None:
     """Apply pending migrations and exit."""
     _migrated_engine().dispose()
     typer.echo("database is at the newest schema", err=True)
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or NDJSON file.")],
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv or ndjson (default: from the name).")
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Rows per write.")] = DEFAULT_CHUNK,
+    fold: Annotated[bool, typer.Option(help="Fold the new answers into rollups after.")] = True,
+) -> None:
+    """Import answers, all or nothing; re-importing skips ids already stored."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    try:
+        fmt = file_format or detect_format(path)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if fmt not in ("csv", "ndjson"):
+        raise typer.BadParameter("--format is csv or ndjson")
+    engine = _migrated_engine()
+    stream, counter = open_counted(path)
+    columns = (TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with stream, Progress(*columns, transient=True) as progress:
+        task = progress.add_task("import", total=path.stat().st_size)
+        try:
+            result = import_stream(
+                engine,
+                stream,
+                fmt,
+                chunk_size=chunk_size,
+                on_chunk=lambda _rows: progress.update(task, completed=counter.bytes_read),
+            )
+        except ImportFailed as exc:
+            typer.echo(f"{path}: {exc}; nothing was imported", err=True)
+            raise typer.Exit(1) from exc
+    typer.echo(
+        f"{path}: {result.rows} rows, {result.created} new, {result.duplicates} already stored",
+        err=True,
+    )
+    if fold:
+        folded = fold_all(engine)
+        typer.echo(f"folded {folded} answers into rollups", err=True)
+    engine.dispose()
+
+
+@app.command()
+def rollup() -> None:
+    """Fold every pending answer into the rollups now (servers also do this every second)."""
+    engine = _migrated_engine()
+    typer.echo(f"folded {fold_all(engine)} answers into rollups", err=True)
+    engine.dispose()
 
 
 @app.command()

@@ -55,7 +55,9 @@ def content_hash(payload: ResponseIn) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def _row(payload: ResponseIn, response_id: uuid.UUID, digest: str, now: datetime) -> dict[str, Any]:
+def row_values(
+    payload: ResponseIn, response_id: uuid.UUID, digest: str, now: datetime
+) -> dict[str, Any]:
     dimensions = payload.dimensions.model_dump() if payload.dimensions else {}
     context = payload.context.model_dump() if payload.context else {}
     return {
@@ -82,7 +84,7 @@ def _insert_ignoring_duplicates(session: Session) -> Insert:
     return statement.returning(Response.id)
 
 
-def _same_answer(stored: Response | dict[str, Any], row: dict[str, Any]) -> bool:
+def same_answer(stored: Response | dict[str, Any], row: dict[str, Any]) -> bool:
     """Whether `row` repeats `stored`: same content, and same time if both clients sent one."""
     if isinstance(stored, Response):
         stored = {
@@ -108,7 +110,7 @@ def ingest_one(session: Session, payload: ResponseIn) -> Stored:
     """Store one answer idempotently by id and commit before returning."""
     now = datetime.now(UTC)
     response_id = payload.id or uuid.uuid4()
-    row = _row(payload, response_id, content_hash(payload), now)
+    row = row_values(payload, response_id, content_hash(payload), now)
     inserted = session.execute(_insert_ignoring_duplicates(session), [row]).scalars().all()
     if inserted:
         session.execute(insert(PendingRollup), [{"id": response_id}])
@@ -119,7 +121,7 @@ def ingest_one(session: Session, payload: ResponseIn) -> Stored:
     if stored is None:  # pragma: no cover - a row cannot vanish: there is no delete path
         raise Conflict(f"response {response_id} is being written concurrently; retry")
     session.rollback()
-    if not _same_answer(stored, row):
+    if not same_answer(stored, row):
         raise Conflict(
             f"a different response with id {response_id} already exists",
             errors=[FieldError(pointer="/id", detail="id already used for different content")],
@@ -134,9 +136,9 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
     rows: dict[uuid.UUID, dict[str, Any]] = {}
     conflicts: list[FieldError] = []
     for index, (payload, response_id) in enumerate(zip(payloads, ids, strict=True)):
-        row = _row(payload, response_id, content_hash(payload), now)
+        row = row_values(payload, response_id, content_hash(payload), now)
         first = rows.setdefault(response_id, row)
-        if first is not row and not _same_answer(first, row):
+        if first is not row and not same_answer(first, row):
             conflicts.append(
                 FieldError(
                     pointer=f"/responses/{index}/id",
@@ -145,6 +147,29 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
             )
     if conflicts:
         raise Conflict(_conflict_summary(conflicts), errors=conflicts)
+    inserted, clashing = store_rows(session, rows)
+    if clashing:
+        session.rollback()
+        conflicts = [
+            FieldError(
+                pointer=f"/responses/{index}/id", detail="id already used for different content"
+            )
+            for index, response_id in enumerate(ids)
+            if response_id in clashing
+        ]
+        raise Conflict(_conflict_summary(conflicts), errors=conflicts)
+    session.commit()
+    created = len(inserted)
+    return BatchOut(created=created, duplicates=len(payloads) - created, ids=ids)
+
+
+def store_rows(
+    session: Session, rows: dict[uuid.UUID, dict[str, Any]]
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """Insert rows whose id is new (and queue them for the rollups), without committing.
+
+    Returns the ids inserted and the ids already stored with different content.
+    """
     # Insert in id order: two batches sharing ids then lock them in the same order and
     # cannot deadlock on PostgreSQL.
     ordered = [rows[response_id] for response_id in sorted(rows)]
@@ -152,23 +177,13 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
     if inserted:
         session.execute(insert(PendingRollup), [{"id": i} for i in sorted(inserted)])
     existing_ids = [response_id for response_id in rows if response_id not in inserted]
-    if existing_ids:
-        stored = {
-            r.id: r for r in session.scalars(select(Response).where(Response.id.in_(existing_ids)))
-        }
-        conflicts = [
-            FieldError(
-                pointer=f"/responses/{index}/id", detail="id already used for different content"
-            )
-            for index, response_id in enumerate(ids)
-            if response_id in stored and not _same_answer(stored[response_id], rows[response_id])
-        ]
-        if conflicts:
-            session.rollback()
-            raise Conflict(_conflict_summary(conflicts), errors=conflicts)
-    session.commit()
-    created = len(inserted)
-    return BatchOut(created=created, duplicates=len(payloads) - created, ids=ids)
+    clashing: set[uuid.UUID] = set()
+    for start in range(0, len(existing_ids), 10_000):  # bounded IN lists
+        chunk = existing_ids[start : start + 10_000]
+        for stored in session.scalars(select(Response).where(Response.id.in_(chunk))):
+            if not same_answer(stored, rows[stored.id]):
+                clashing.add(stored.id)
+    return inserted, clashing
 
 
 def _conflict_summary(conflicts: list[FieldError]) -> str:
