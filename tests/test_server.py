@@ -5,7 +5,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -20,16 +22,32 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def server(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[tuple[str, dict[str, str]]]:
+    workers = getattr(request, "param", 1)
     env = {**os.environ, "NPS_DATABASE_URL": database_url}
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nps_service", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log_path = tmp_path / "server.log"
+    # A file, not a pipe: nobody reads a pipe while the test runs, and a full pipe would
+    # block the server's logging.
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nps_service",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -40,15 +58,12 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, s
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server did not become ready:\n{output}")
+                pytest.fail(f"server did not become ready:\n{log_path.read_text()}")
             time.sleep(0.2)
         yield base, env
     finally:
         process.terminate()
-        process.wait(timeout=15)
-        if process.stdout:
-            process.stdout.close()
+        process.wait(timeout=30)
 
 
 def test_serve_ingest_and_score_over_http(server: tuple[str, dict[str, str]]) -> None:
@@ -88,3 +103,51 @@ def test_serve_ingest_and_score_over_http(server: tuple[str, dict[str, str]]) ->
         assert metrics.status_code == 200
         assert "nps_http_requests_total" in metrics.text
         assert httpx.get(f"{base}/v1/scores", timeout=5).status_code == 401
+
+
+def _admin_key(env: dict[str, str]) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "nps_service", "keys", "create", "--name", "w", "--scope", "admin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
+
+
+@pytest.mark.parametrize("server", [2], indirect=True)
+def test_two_workers_with_concurrent_clients_count_exactly(
+    server: tuple[str, dict[str, str]],
+) -> None:
+    """Several client threads, retries included, against two server processes that also
+    fold rollups in the background: every answer is counted once."""
+    base, env = server
+    headers = {"Authorization": f"Bearer {_admin_key(env)}"}
+    answers = [
+        {
+            "id": str(uuid.uuid4()),
+            "respondent_id": f"r{i}",
+            "score": i % 11,
+            "context": {"category": "c" + str(i % 3)},
+        }
+        for i in range(240)
+    ]
+    # Every answer is posted twice (a client retry), from different threads.
+    work = answers + answers[::-1]
+
+    def post(chunk: list[dict[str, object]]) -> list[int]:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+            return [http.post("/v1/responses", json=a).status_code for a in chunk]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = [s for chunk in pool.map(post, [work[i::6] for i in range(6)]) for s in chunk]
+    assert statuses.count(201) == len(answers)
+    assert statuses.count(200) == len(answers)
+    promoters = sum(1 for a in answers if int(a["score"]) >= 9)  # type: ignore[call-overload]
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+        for _ in range(2):  # before and after the background folder has run
+            body = http.get("/v1/scores", params={"group_by": "category"}).json()
+            assert sum(g["overall"]["n"] for g in body["groups"]) == len(answers)
+            assert sum(g["overall"]["promoters"] for g in body["groups"]) == promoters
+            time.sleep(2.5)
