@@ -14,6 +14,7 @@ from nps_service.importer import (
     DEFAULT_CHUNK,
     ImportFailed,
     detect_format,
+    import_answers,
     import_stream,
     open_counted,
 )
@@ -21,6 +22,7 @@ from nps_service.keys import service as keys
 from nps_service.keys.service import Scope
 from nps_service.logs import log_config
 from nps_service.migrate import upgrade
+from nps_service.responses.schemas import ResponseIn
 from nps_service.rollups.fold import fold_all
 
 app = typer.Typer(
@@ -109,6 +111,43 @@ def import_file(
     if fold:
         folded = fold_all(engine)
         typer.echo(f"folded {folded} answers into rollups", err=True)
+    engine.dispose()
+
+
+@app.command("demo-data")
+def demo_data(
+    count: Annotated[int, typer.Argument(min=1, help="How many answers.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Write to this .csv or .ndjson file instead of the database."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same answers (and ids).")] = 42,
+    days: Annotated[int, typer.Option(min=1, help="Spread over this many days up to now.")] = 365,
+) -> None:
+    """Generate realistic answers: into the database (default) or to a file for `import`."""
+    from nps_service.demo import DemoConfig, generate, write_csv, write_ndjson
+
+    config = DemoConfig(count=count, seed=seed, days=days)
+    if output is not None:
+        try:
+            fmt = detect_format(output)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        writer = write_csv if fmt == "csv" else write_ndjson
+        with output.open("w", encoding="utf-8", newline="") as out:
+            written = writer(generate(config), out)
+        typer.echo(f"wrote {written} answers to {output}", err=True)
+        return
+    engine = _migrated_engine()
+    answers = (
+        (line, ResponseIn.model_validate(body))
+        for line, body in enumerate(generate(config), start=1)
+    )
+    result = import_answers(engine, answers)
+    typer.echo(
+        f"stored {result.created} answers ({result.duplicates} were there already)", err=True
+    )
+    typer.echo(f"folded {fold_all(engine)} answers into rollups", err=True)
     engine.dispose()
 
 

@@ -202,13 +202,26 @@ def import_stream(
     on_chunk: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import every answer of the stream in one transaction, or none of them."""
+    return import_answers(
+        engine, read_answers(stream, fmt), chunk_size=chunk_size, on_chunk=on_chunk
+    )
+
+
+def import_answers(
+    engine: Engine,
+    answers: Iterable[tuple[int, ResponseIn]],
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    on_chunk: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Store validated (line, answer) pairs in one transaction, or none of them."""
     now = datetime.now(UTC)
     rows = created = 0
     with Session(engine) as session, session.begin():
         postgres = engine.dialect.name == "postgresql"
         if postgres:
             _create_staging(session)
-        for chunk in _chunks(read_answers(stream, fmt), now, chunk_size):
+        for chunk in _chunks(answers, now, chunk_size):
             store = _store_chunk_postgres if postgres else _store_chunk
             created += store(session, chunk)
             rows += len(chunk)
