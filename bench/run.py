@@ -293,10 +293,10 @@ class RssSampler(threading.Thread):
         self.process = psutil.Process(pid)
         self.peak_total = 0
         self.peak_process = 0
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(0.2):
+        while not self._done.wait(0.2):
             try:
                 family = [self.process, *self.process.children(recursive=True)]
                 sizes = [p.memory_info().rss for p in family]
@@ -306,7 +306,7 @@ class RssSampler(threading.Thread):
             self.peak_process = max(self.peak_process, max(sizes))
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
 
 

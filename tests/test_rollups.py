@@ -42,6 +42,7 @@ WINDOWS = [
 ]
 ZONES = [
     "UTC",
+    "Asia/Hong_Kong",
     "Asia/Kolkata",
     "Asia/Kathmandu",
     "America/New_York",
@@ -104,12 +105,24 @@ def queries(draw: st.DrawFn) -> tuple[ResponseFilter, Interval | None, list[str]
         if start == end:
             end = None
     fields = list(VALUES)
-    filtered = draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
+    # Mostly field sets some rollup grain holds (so the rollup path runs), sometimes not.
+    shape = draw(st.sampled_from(["none", "one", "one", "merchant", "any"]))
+    if shape == "none":
+        filtered, group_by = [], []
+    elif shape == "one":
+        field = draw(st.sampled_from(fields))
+        filtered = draw(st.sampled_from([[], [field]]))
+        group_by = [field] if not filtered or draw(st.booleans()) else []
+    elif shape == "merchant":
+        filtered = draw(st.sampled_from([[], ["category"], ["merchant_id"]]))
+        group_by = draw(st.sampled_from([[], ["merchant_id"], ["category", "merchant_id"]]))
+    else:
+        filtered = draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
+        group_by = draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
     segments = {
         f: tuple(draw(st.lists(st.sampled_from(VALUES[f]), min_size=1, max_size=2, unique=True)))
         for f in filtered
     }
-    group_by = draw(st.lists(st.sampled_from(fields), max_size=2, unique=True))
     interval = draw(st.sampled_from([None, Interval.DAY, Interval.WEEK, Interval.MONTH]))
     scope = ResponseFilter(start=start, end=end, tz=tz, segments=segments)
     return scope, interval, group_by, draw(st.booleans())
@@ -188,7 +201,7 @@ def _assert_same(
 @given(
     before=st.lists(answers(), min_size=1, max_size=40),
     after=st.lists(answers(), max_size=10),
-    fold_size=st.sampled_from([0, 1, 7, 1000]),
+    fold_size=st.sampled_from([0, 1, 7, 1000, 1000]),
     checks=st.lists(queries(), min_size=3, max_size=6),
 )
 def test_rollups_match_raw_scan(
@@ -225,7 +238,7 @@ def test_fold_moves_every_answer_exactly_once(engine: Engine) -> None:
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(PendingRollup)) == 0
         # Every grain holds every answer once at each of its levels.
-        for grain_id, level in ((0, 2), (0, 1), (0, 0), (4, 2), (6, 2)):
+        for grain_id, level in ((0, 2), (0, 3), (0, 1), (0, 0), (4, 2), (4, 3), (6, 2), (6, 3)):
             total = session.scalar(
                 select(
                     func.sum(
@@ -267,3 +280,28 @@ def test_day_buckets_from_rollups_in_a_half_hour_zone(engine: Engine) -> None:
     # 18:29:59Z is 23:59:59 local on Mar 5; 18:30Z is midnight of Mar 6.
     assert counts == [("2026-03-05", 1), ("2026-03-06", 3), ("2026-03-07", 1)]
     assert date.fromisoformat(counts[0][0]) == date(2026, 3, 5)
+
+
+def test_china_day_slots_serve_china_days(engine: Engine) -> None:
+    """UTC+08:00 days have slots of their own: 15:59Z is still the previous local day."""
+    _reset(engine)
+    times = [
+        "2026-03-05T15:59:59Z",
+        "2026-03-05T16:00:00Z",
+        "2026-03-06T15:00:00Z",
+        "2026-03-06T16:30:00Z",
+    ]
+    _store(engine, [{"respondent_id": "r", "score": 10, "submitted_at": t} for t in times])
+    fold_all(engine)
+    with Session(engine) as session:
+        china_days = session.scalar(
+            select(func.count())
+            .select_from(rollups)
+            .where(rollups.c.grain == 0, rollups.c.level == 3)
+        )
+    assert china_days == 3
+    scope = ResponseFilter(start=None, end=None, tz=ZoneInfo("Asia/Shanghai"), segments={})
+    with make_session_factory(engine)() as session:
+        groups = group_totals(session, scope, interval=Interval.DAY, group_by=[], weighted=False)
+    counts = sorted((g.key["bucket"], g.metrics["overall"].n) for g in groups)
+    assert counts == [("2026-03-05", 1), ("2026-03-06", 2), ("2026-03-07", 1)]

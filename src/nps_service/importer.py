@@ -39,6 +39,7 @@ CSV_COLUMNS = (
     "submitted_at",
 )
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_CONVERTED = frozenset({"score", *DIMENSIONS, "weight", "properties"})
 _STORED = (
     "id",
     "respondent_id",
@@ -142,21 +143,31 @@ def _csv_bodies(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
         raise ImportFailed(
             1, f"unknown column(s) {', '.join(unknown)}; the columns are {', '.join(CSV_COLUMNS)}"
         )
+    # Per column, once: which nested object it belongs to, and whether it needs converting.
+    plan = [
+        (
+            index,
+            name,
+            "dimensions" if name in DIMENSIONS else "context" if name in CONTEXT_FIELDS else None,
+            name in _CONVERTED,
+        )
+        for index, name in enumerate(header)
+    ]
+    width = len(header)
     line = reader.line_num + 1
     for cells in reader:
-        if len(cells) != len(header):
-            raise ImportFailed(line, f"{len(cells)} cells, expected {len(header)}")
+        if len(cells) != width:
+            raise ImportFailed(line, f"{len(cells)} cells, expected {width}")
         body: dict[str, Any] = {}
-        for column, cell in zip(header, cells, strict=True):
-            if cell == "":
+        for index, name, parent, converted in plan:
+            cell = cells[index]
+            if not cell:
                 continue
-            value = _csv_cell(column, cell)
-            if column in DIMENSIONS:
-                body.setdefault("dimensions", {})[column] = value
-            elif column in CONTEXT_FIELDS:
-                body.setdefault("context", {})[column] = value
+            value = _csv_cell(name, cell) if converted else cell
+            if parent is None:
+                body[name] = value
             else:
-                body[column] = value
+                body.setdefault(parent, {})[name] = value
         yield line, body
         line = reader.line_num + 1
 

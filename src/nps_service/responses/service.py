@@ -32,26 +32,26 @@ def content_hash(payload: ResponseIn) -> str:
     Server-filled defaults are normalised (absent weight is 1, absent tags are null) and
     `submitted_at` is left out: a retry that omits it is still the same answer.
     """
-    dimensions = payload.dimensions.model_dump() if payload.dimensions else {}
-    context = payload.context.model_dump() if payload.context else {}
-    canonical = {
-        "respondent_id": payload.respondent_id,
-        "score": payload.score,
-        "dimensions": [dimensions.get(name) for name in DIMENSIONS],
-        "comment": payload.comment,
-        "context": [context.get(name) for name in CONTEXT_FIELDS],
-        "weight": float(payload.weight) if payload.weight is not None else 1.0,
+    dims, ctx = payload.dimensions, payload.context
+    canonical = [
+        payload.respondent_id,
+        payload.score,
+        [dims.logistics, dims.product, dims.service, dims.app] if dims else None,
+        payload.comment,
+        [getattr(ctx, name) for name in CONTEXT_FIELDS] if ctx else None,
+        float(payload.weight) if payload.weight is not None else 1.0,
         # Tag each value with its JSON type so "1", 1 and true stay different; 1 and 1.0 agree.
-        "properties": sorted(
-            (
-                key,
-                type(value).__name__ if isinstance(value, bool | str) else "number",
-                value if isinstance(value, bool | str) else float(value),
-            )
+        sorted(
+            (key, value) if isinstance(value, bool | str) else (key, "n", float(value))
             for key, value in (payload.properties or {}).items()
         ),
-    }
-    encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    ]
+    # An empty Dimensions/Context object is the same as none at all.
+    if canonical[2] == [None] * 4:
+        canonical[2] = None
+    if canonical[4] == [None] * len(CONTEXT_FIELDS):
+        canonical[4] = None
+    encoded = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 

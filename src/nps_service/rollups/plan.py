@@ -7,7 +7,7 @@ level merge, so a day-by-day series in a whole-hour zone is one range of hour sl
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import pairwise
 
 from nps_service.rollups.grains import Grain, Level
@@ -29,13 +29,43 @@ class Piece:
     end: datetime | None
 
 
-def floor_to(instant: datetime, unit: timedelta) -> datetime:
-    return _EPOCH + ((instant - _EPOCH) // unit) * unit
+def floor_to(instant: datetime, level: Level) -> datetime:
+    """The start of the `level` slot holding `instant`."""
+    origin = _EPOCH - level.offset
+    return origin + ((instant - origin) // level.unit) * level.unit
 
 
-def ceil_to(instant: datetime, unit: timedelta) -> datetime:
-    floored = floor_to(instant, unit)
-    return floored if floored == instant else floored + unit
+def ceil_to(instant: datetime, level: Level) -> datetime:
+    floored = floor_to(instant, level)
+    return floored if floored == instant else floored + level.unit
+
+
+def _cost(pieces: list[Piece]) -> float:
+    """Roughly how many rows a cover reads: slots per piece, raw pieces much dearer."""
+    total = 0.0
+    for piece in pieces:
+        if piece.start is None or piece.end is None:
+            continue  # the open middle of an unbounded range: the same for every cover
+        if piece.level is None:
+            total += 10_000
+        else:
+            total += (piece.end - piece.start) / piece.level.unit
+    return total
+
+
+def _best_cover(
+    start: datetime | None, end: datetime | None, levels: tuple[Level, ...]
+) -> list[Piece]:
+    """The cheapest cover, trying each of the longest-slot levels on top."""
+    longest = levels[0].unit if levels else None
+    tops = [level for level in levels if level.unit == longest]
+    if len(tops) <= 1:
+        return _cover(start, end, levels)
+    candidates = [
+        _cover(start, end, (top, *(level for level in levels if level.unit != longest)))
+        for top in tops
+    ]
+    return min(candidates, key=_cost)
 
 
 def _cover(start: datetime | None, end: datetime | None, levels: tuple[Level, ...]) -> list[Piece]:
@@ -44,8 +74,8 @@ def _cover(start: datetime | None, end: datetime | None, levels: tuple[Level, ..
     if not levels:
         return [Piece(None, start, end)]
     level, finer = levels[0], levels[1:]
-    inner_start = None if start is None else ceil_to(start, level.unit)
-    inner_end = None if end is None else floor_to(end, level.unit)
+    inner_start = None if start is None else ceil_to(start, level)
+    inner_end = None if end is None else floor_to(end, level)
     if inner_start is not None and inner_end is not None and inner_start >= inner_end:
         return _cover(start, end, finer)
     head = [] if start is None else _cover(start, inner_start, finer)
@@ -68,7 +98,9 @@ def plan(
     grain: Grain, start: datetime | None, end: datetime | None, boundaries: list[datetime]
 ) -> list[Piece]:
     """Pieces covering [start, end) such that none crosses a bucket boundary."""
-    edges = [start, *boundaries, end]
+    # Only boundaries inside the range cut it (the data span can reach past either end).
+    inside = [b for b in boundaries if (start is None or b > start) and (end is None or b < end)]
+    edges = [start, *inside, end]
     pieces = _merged(
         [piece for low, high in pairwise(edges) for piece in _cover(low, high, grain.levels)]
     )
@@ -76,7 +108,5 @@ def plan(
         return pieces
     # Too fragmented (e.g. day buckets in a +05:30 zone for years): use the coarsest level
     # on which every boundary falls for the whole range, finer levels only at its two ends.
-    aligned = tuple(
-        level for level in grain.levels if all(floor_to(b, level.unit) == b for b in boundaries)
-    )
-    return _merged(_cover(start, end, aligned))
+    aligned = tuple(level for level in grain.levels if all(floor_to(b, level) == b for b in inside))
+    return _merged(_best_cover(start, end, aligned))

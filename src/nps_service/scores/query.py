@@ -11,7 +11,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    false,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from nps_service.filters import ResponseFilter
@@ -154,7 +164,7 @@ def _rollup_statement(shape: _Shape, grain: Grain, pieces: list[Piece]) -> Selec
     keys = _keys(shape, rollups.c.slot_start, fields)
     by_level = [
         and_(
-            rollups.c.level == int(level),
+            rollups.c.level == level.id,
             _within(rollups.c.slot_start, [p for p in pieces if p.level == level]),
         )
         for level in grain.levels
@@ -204,7 +214,8 @@ def group_totals(
     if dialect == "postgresql":
         # Rollups, pending tail and raw rows must come from one snapshot, or an answer
         # folded between two reads would be counted twice or not at all.
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        connection = session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        connection.execute(text("SET LOCAL work_mem = '32MB'"))  # hash, don't sort on disk
     span = None
     if interval is not None:
         span = _span(session, scope)

@@ -131,4 +131,5 @@ def get_scores(
             media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="scores.csv"'},
         )
-    return result
+    # Serialised once by pydantic-core, not re-validated against the response model.
+    return HttpResponse(result.model_dump_json(by_alias=True), media_type="application/json")

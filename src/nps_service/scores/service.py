@@ -1,5 +1,6 @@
 """Turn grouped class totals into scored, sorted groups."""
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,8 @@ def compute_scores(session: Session, scope: ResponseFilter, options: ScoreOption
 
 
 def _metric(stats: MetricStats) -> MetricScore:
-    return MetricScore.model_validate(stats, from_attributes=True)
+    # Built from our own computed values: no validation needed (thousands per response).
+    return MetricScore.model_construct(**dataclasses.asdict(stats))
 
 
 def _score_group(group: GroupTotals, options: ScoreOptions) -> ScoreGroup:
@@ -77,7 +79,9 @@ def _score_group(group: GroupTotals, options: ScoreOptions) -> ScoreGroup:
         for name, totals in group.metrics.items()
     }
     overall = scored.pop("overall")
-    return ScoreGroup(key=group.key, overall=overall, dimensions=DimensionScores(**scored))
+    return ScoreGroup.model_construct(
+        key=group.key, overall=overall, dimensions=DimensionScores.model_construct(None, **scored)
+    )
 
 
 def _sorted(groups: list[ScoreGroup], options: ScoreOptions) -> list[ScoreGroup]:
