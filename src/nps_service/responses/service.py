@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, and_, insert, or_, select
+from sqlalchemy import Insert, Table, and_, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -76,12 +76,22 @@ def row_values(
     }
 
 
+_RESPONSES = Response.__table__
+_PENDING = cast(Table, PendingRollup.__table__)
+# Built once per dialect: Core statements on the tables (the ORM's bulk-insert machinery
+# costs more CPU than the database spends on the row).
+_INSERT_NEW: dict[str, Insert] = {
+    name: module.insert(_RESPONSES)
+    .on_conflict_do_nothing(index_elements=["id"])
+    .returning(_RESPONSES.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_QUEUE = insert(_PENDING)
+
+
 def _insert_ignoring_duplicates(session: Session) -> Insert:
     """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement: Insert = module.insert(Response).on_conflict_do_nothing(index_elements=["id"])
-    return statement.returning(Response.id)
+    return _INSERT_NEW[session.get_bind().dialect.name]
 
 
 def same_answer(stored: Response | dict[str, Any], row: dict[str, Any]) -> bool:
@@ -113,7 +123,7 @@ def ingest_one(session: Session, payload: ResponseIn) -> Stored:
     row = row_values(payload, response_id, content_hash(payload), now)
     inserted = session.execute(_insert_ignoring_duplicates(session), [row]).scalars().all()
     if inserted:
-        session.execute(insert(PendingRollup), [{"id": response_id}])
+        session.execute(_QUEUE, [{"id": response_id}])
         session.commit()
         return Stored(to_out_from_row(row), created=True)
     # The id exists: it was committed by an earlier (or concurrent, now finished) request.
@@ -175,7 +185,7 @@ def store_rows(
     ordered = [rows[response_id] for response_id in sorted(rows)]
     inserted = set(session.execute(_insert_ignoring_duplicates(session), ordered).scalars().all())
     if inserted:
-        session.execute(insert(PendingRollup), [{"id": i} for i in sorted(inserted)])
+        session.execute(_QUEUE, [{"id": i} for i in sorted(inserted)])
     existing_ids = [response_id for response_id in rows if response_id not in inserted]
     clashing: set[uuid.UUID] = set()
     for start in range(0, len(existing_ids), 10_000):  # bounded IN lists
