@@ -214,6 +214,8 @@ def group_totals(
     if dialect == "postgresql":
         # Rollups, pending tail and raw rows must come from one snapshot, or an answer
         # folded between two reads would be counted twice or not at all.
+        if session.in_transaction():
+            session.rollback()  # only the key lookup ran: start the snapshot fresh
         connection = session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         connection.execute(text("SET LOCAL work_mem = '32MB'"))  # hash, don't sort on disk
     span = None
@@ -243,20 +245,32 @@ def group_totals(
 
 def _merge(session: Session, statements: list[Select[Any]], shape: _Shape) -> list[GroupTotals]:
     labels = _labels(shape.weighted)
+    names = _key_names(shape)
+    width = len(names)
+    bucketed = shape.interval is not None
+    grouped = bool(shape.interval or shape.group_by)
     totals: dict[tuple[Any, ...], list[Any]] = {}
     for statement in statements:
-        for row in session.execute(statement).mappings():
-            if all(not row[label] for label in labels) and (shape.interval or shape.group_by):
+        # Columns come back as the key columns, then the sums in `labels` order.
+        for row in session.execute(statement):
+            sums_in_row = row[width:]
+            if grouped and not any(sums_in_row):
                 continue  # an empty group from one source (e.g. no pending answers)
-            key = tuple(_key_value(row, name) for name in _key_names(shape))
-            sums = totals.setdefault(key, [0] * len(labels))
-            for index, label in enumerate(labels):
-                sums[index] += row[label] or 0
-    if not totals and not shape.interval and not shape.group_by:
+            key = tuple(row[:width])
+            if bucketed:
+                key = (as_date(key[0]).isoformat(), *key[1:])
+            sums = totals.get(key)
+            if sums is None:
+                totals[key] = [value or 0 for value in sums_in_row]
+            else:
+                for index, value in enumerate(sums_in_row):
+                    if value:
+                        sums[index] += value
+    if not totals and not grouped:
         totals[()] = [0] * len(labels)  # the global group exists even with no answers
     return [
         GroupTotals(
-            dict(zip(_key_names(shape), key, strict=True)),
+            dict(zip(names, key, strict=True)),
             _metric_totals(dict(zip(labels, sums, strict=True)), shape.weighted),
         )
         for key, sums in totals.items()
@@ -265,10 +279,6 @@ def _merge(session: Session, statements: list[Select[Any]], shape: _Shape) -> li
 
 def _key_names(shape: _Shape) -> list[str]:
     return (["bucket"] if shape.interval else []) + shape.group_by
-
-
-def _key_value(row: Any, name: str) -> Any:
-    return as_date(row[name]).isoformat() if name == "bucket" else row[name]
 
 
 def _metric_totals(sums: dict[str, Any], weighted: bool) -> dict[str, ClassTotals]:

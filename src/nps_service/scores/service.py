@@ -1,6 +1,5 @@
 """Turn grouped class totals into scored, sorted groups."""
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +62,7 @@ def compute_scores(session: Session, scope: ResponseFilter, options: ScoreOption
 
 def _metric(stats: MetricStats) -> MetricScore:
     # Built from our own computed values: no validation needed (thousands per response).
-    return MetricScore.model_construct(**dataclasses.asdict(stats))
+    return MetricScore.model_construct(**vars(stats))
 
 
 def _score_group(group: GroupTotals, options: ScoreOptions) -> ScoreGroup:

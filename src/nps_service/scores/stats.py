@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 # Rocks (2016) adjusted Wald: pseudo-counts of 3/4 promoter, 3/2 passive, 3/4 detractor.
@@ -56,6 +57,7 @@ def classify(score: int) -> int:
     return 1 if score >= 9 else 0 if score >= 7 else -1
 
 
+@lru_cache(maxsize=64)
 def z_for(confidence: float) -> float:
     """Two-sided normal quantile: 1.959964 for 0.95."""
     if not 0 < confidence < 1:
