@@ -23,28 +23,12 @@ from datetime import UTC, date, datetime, timedelta
 from statistics import NormalDist
 from typing import Any, TextIO, TypeVar
 
+from nps_service.importer import CSV_COLUMNS as IMPORT_COLUMNS
+
 T = TypeVar("T")
 
-CSV_COLUMNS = (
-    "id",
-    "respondent_id",
-    "score",
-    "logistics",
-    "product",
-    "service",
-    "app",
-    "comment",
-    "merchant_id",
-    "category",
-    "channel",
-    "region",
-    "platform",
-    "touchpoint",
-    "order_id",
-    "weight",
-    "properties",
-    "submitted_at",
-)
+# The documented import layout: `nps-service import` reads what `write_csv` writes.
+CSV_COLUMNS = IMPORT_COLUMNS
 
 # Merchants "m_1" .. "m_<merchants>"; these are clearly bad at logistics whenever they exist
 # (merchants >= their number). They sit at fixed popularity ranks (BAD_LOGISTICS_RANKS,
