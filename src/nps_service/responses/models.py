@@ -22,6 +22,18 @@ CONTEXT_FIELDS = (
 )
 # Context fields scores may filter and group by (order_id is too fine-grained to group on).
 SEGMENT_FIELDS = CONTEXT_FIELDS[:-1]
+# What a client sends, flattened into columns (also the CSV import layout).
+ANSWER_COLUMNS = (
+    "id",
+    "respondent_id",
+    "score",
+    *DIMENSIONS,
+    "comment",
+    *CONTEXT_FIELDS,
+    "weight",
+    "properties",
+    "submitted_at",
+)
 
 
 class Response(Base):

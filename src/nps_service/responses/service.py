@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from nps_service.errors import Conflict, FieldError, InvalidInput, NotFound
 from nps_service.filters import ResponseFilter
-from nps_service.responses.models import CONTEXT_FIELDS, DIMENSIONS, Response
+from nps_service.responses.models import ANSWER_COLUMNS, CONTEXT_FIELDS, DIMENSIONS, Response
 from nps_service.responses.schemas import (
     BatchOut,
     ContextOut,
@@ -254,18 +254,7 @@ def to_out(row: Response) -> ResponseOut:
     return to_out_from_row({column: getattr(row, column) for column in _COLUMNS})
 
 
-_COLUMNS = (
-    "id",
-    "respondent_id",
-    "score",
-    *DIMENSIONS,
-    "comment",
-    *CONTEXT_FIELDS,
-    "weight",
-    "properties",
-    "submitted_at",
-    "received_at",
-)
+_COLUMNS = (*ANSWER_COLUMNS, "received_at")
 
 
 def to_out_from_row(row: dict[str, Any]) -> ResponseOut:
