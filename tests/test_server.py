@@ -68,24 +68,7 @@ def server(
 
 def test_serve_ingest_and_score_over_http(server: tuple[str, dict[str, str]]) -> None:
     base, env = server
-    key = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "nps_service",
-            "keys",
-            "create",
-            "--name",
-            "e2e",
-            "--scope",
-            "admin",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.strip()
+    key = _admin_key(env)
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=10) as http:
         answers = [10, 10, 9, 8, 7, 6, 0]
