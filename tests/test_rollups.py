@@ -27,8 +27,9 @@ from nps_service.responses.models import Response
 from nps_service.responses.schemas import ResponseIn
 from nps_service.responses.service import ingest_batch
 from nps_service.rollups.fold import fold_all, fold_batch
-from nps_service.rollups.grains import choose_grain
+from nps_service.rollups.grains import DAY_CST, choose_grain
 from nps_service.rollups.models import PendingRollup, rollups
+from nps_service.rollups.plan import plan
 from nps_service.scores.buckets import Interval
 from nps_service.scores.query import GroupTotals, group_totals
 from nps_service.timezones import local_midnight
@@ -305,3 +306,26 @@ def test_china_day_slots_serve_china_days(engine: Engine) -> None:
         groups = group_totals(session, scope, interval=Interval.DAY, group_by=[], weighted=False)
     counts = sorted((g.key["bucket"], g.metrics["overall"].n) for g in groups)
     assert counts == [("2026-03-05", 1), ("2026-03-06", 2), ("2026-03-07", 1)]
+
+
+def test_a_range_of_china_days_is_read_from_china_day_slots_alone() -> None:
+    """No raw edges for a merchant's 90 days in Asia/Shanghai: its days have slots."""
+    tz = ZoneInfo("Asia/Shanghai")
+    start = datetime(2026, 8, 23, tzinfo=tz).astimezone(UTC)
+    end = datetime(2026, 11, 21, tzinfo=tz).astimezone(UTC)
+    merchant = choose_grain({"merchant_id"})
+    assert merchant is not None
+    pieces = plan(merchant, start, end, [])
+    assert [(p.level, p.start, p.end) for p in pieces] == [(DAY_CST, start, end)]
+
+
+def test_folding_takes_the_oldest_pending_answers_first(engine: Engine) -> None:
+    _reset(engine)
+    times = [f"2026-03-0{day}T12:00:00Z" for day in (7, 3, 9, 1, 5)]
+    _store(engine, [{"respondent_id": "r", "score": 10, "submitted_at": t} for t in times])
+    assert fold_batch(engine, batch_size=2).folded == 2
+    with Session(engine) as session:
+        left = session.scalars(
+            select(Response.submitted_at).join(PendingRollup, PendingRollup.id == Response.id)
+        ).all()
+    assert sorted(t.day for t in left) == [5, 7, 9]

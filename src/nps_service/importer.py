@@ -244,8 +244,8 @@ _STAGED = ", ".join(_STORED)
 _MOVE = (
     f"WITH inserted AS (INSERT INTO responses ({_STAGED}) "  # noqa: S608 - constant names
     f"SELECT DISTINCT ON (id) {_STAGED} FROM import_staging ORDER BY id, line "
-    "ON CONFLICT (id) DO NOTHING RETURNING id) "
-    "INSERT INTO pending_rollup (id) SELECT id FROM inserted"
+    "ON CONFLICT (id) DO NOTHING RETURNING id, submitted_at) "
+    "INSERT INTO pending_rollup (id, submitted_at) SELECT id, submitted_at FROM inserted"
 )
 # A staged row clashes when its id is stored (before, or from an earlier line) with other
 # content; a retry that omits submitted_at is not a clash.

@@ -123,7 +123,7 @@ def ingest_one(session: Session, payload: ResponseIn) -> Stored:
     row = row_values(payload, response_id, content_hash(payload), now)
     inserted = session.execute(_insert_ignoring_duplicates(session), [row]).scalars().all()
     if inserted:
-        session.execute(_QUEUE, [{"id": response_id}])
+        session.execute(_QUEUE, [{"id": response_id, "submitted_at": row["submitted_at"]}])
         session.commit()
         return Stored(to_out_from_row(row), created=True)
     # The id exists: it was committed by an earlier (or concurrent, now finished) request.
@@ -185,7 +185,10 @@ def store_rows(
     ordered = [rows[response_id] for response_id in sorted(rows)]
     inserted = set(session.execute(_insert_ignoring_duplicates(session), ordered).scalars().all())
     if inserted:
-        session.execute(_QUEUE, [{"id": i} for i in sorted(inserted)])
+        session.execute(
+            _QUEUE,
+            [{"id": i, "submitted_at": rows[i]["submitted_at"]} for i in sorted(inserted)],
+        )
     existing_ids = [response_id for response_id in rows if response_id not in inserted]
     clashing: set[uuid.UUID] = set()
     for start in range(0, len(existing_ids), 10_000):  # bounded IN lists

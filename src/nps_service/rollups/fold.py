@@ -1,10 +1,13 @@
 """Fold pending answers into the rollups, atomically, in batches.
 
-One statement per batch aggregates the pending answers at every (grain, level) and adds
-the sums onto existing rollup rows (INSERT ... ON CONFLICT DO UPDATE); a second deletes
-exactly those pending ids. Both run in one transaction that sees one snapshot
-(REPEATABLE READ on PostgreSQL; SQLite has a single writer), so a concurrent reader sees
-every answer exactly once, and a concurrent writer's answers simply wait for the next batch.
+Batches are taken in time order (oldest pending answers first), so a batch adds mostly new
+slots instead of rewriting rollup rows that every earlier batch touched too. One statement
+per batch copies the batch's answers once (a materialised CTE), aggregates them at every
+(grain, level) and adds the sums onto existing rollup rows (INSERT ... ON CONFLICT DO
+UPDATE); a second deletes exactly those pending rows. Both run in one transaction that
+sees one snapshot (REPEATABLE READ on PostgreSQL; SQLite has a single writer), so a
+concurrent reader sees every answer exactly once, and a concurrent writer's answers simply
+wait for the next batch.
 """
 
 import logging
@@ -26,6 +29,9 @@ ADVISORY_LOCK_KEY = 7_412_290_113
 _METRIC_SOURCE = {"overall": "r.score", **{m: f"r.{m}" for m in METRICS[1:]}}
 _CLASS_TEST = {"promoters": ">= 9", "passives": "BETWEEN 7 AND 8", "detractors": "<= 6"}
 _KEY = ("grain", "level", *ROLLUP_FIELDS, "slot_start")
+_ANSWER_FIELDS = ("submitted_at", "score", *METRICS[1:], "weight")
+# Pending rows up to and including the batch's last (submitted_at, id).
+_UP_TO_CUTOFF = "({p}submitted_at, {p}id) <= (:cut_at, :cut_id)"
 
 
 def _sums_sql() -> list[str]:
@@ -73,7 +79,13 @@ def _slot_sql(dialect: str, level: Level) -> str:
 
 def _upsert_sql(dialect: str, cutoff: bool) -> str:
     """INSERT ... SELECT over every (grain, level), adding onto existing rows."""
-    batch = "JOIN pending_rollup p ON p.id = r.id" + (" WHERE p.id <= :cutoff" if cutoff else "")
+    needed = ", ".join(f"r.{c}" for c in (*_ANSWER_FIELDS, *ROLLUP_FIELDS))
+    batch = (
+        f"WITH batch AS MATERIALIZED (SELECT {needed} FROM responses r "  # noqa: S608
+        "JOIN pending_rollup p ON p.id = r.id"
+        + (f" WHERE {_UP_TO_CUTOFF.format(p='p.')}" if cutoff else "")
+        + ") "
+    )
     selects = []
     for grain in GRAINS:
         for level in grain.levels:
@@ -89,13 +101,13 @@ def _upsert_sql(dialect: str, cutoff: bool) -> str:
                 + ", ".join(
                     f"{expr} AS {name}" for expr, name in zip(_sums_sql(), SUM_COLUMNS, strict=True)
                 )
-                + f" FROM responses r {batch} GROUP BY {', '.join(grouped)}"
+                + f" FROM batch r GROUP BY {', '.join(grouped)}"
             )
     columns = ", ".join((*_KEY, *SUM_COLUMNS))
     updates = ", ".join(f"{c} = rollups.{c} + excluded.{c}" for c in SUM_COLUMNS)
     # Every identifier comes from constants in this package: nothing user-supplied.
     # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
-    insert = f"INSERT INTO rollups ({columns}) SELECT {columns} FROM ("  # noqa: S608
+    insert = f"{batch}INSERT INTO rollups ({columns}) SELECT {columns} FROM ("  # noqa: S608
     conflict = f") AS folded WHERE true ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET {updates}"
     return insert + " UNION ALL ".join(selects) + conflict
 
@@ -136,12 +148,16 @@ def _fold_in_transaction(connection: Connection, dialect: str, batch_size: int) 
         if dialect == "postgresql":
             # Hash the groups in memory instead of sorting them on disk.
             connection.execute(text("SET LOCAL work_mem = '64MB'"))
-        cutoff = connection.scalar(
-            text("SELECT id FROM pending_rollup ORDER BY id LIMIT 1 OFFSET :skip"),
+        # Read back raw and bound again as is, so both sides compare in the stored format.
+        cutoff = connection.execute(
+            text(
+                "SELECT submitted_at, id FROM pending_rollup "
+                "ORDER BY submitted_at, id LIMIT 1 OFFSET :skip"
+            ),
             {"skip": batch_size - 1},
-        )
-        params = {"cutoff": cutoff} if cutoff is not None else {}
-        where = " WHERE id <= :cutoff" if cutoff is not None else ""
+        ).first()
+        params = {"cut_at": cutoff[0], "cut_id": cutoff[1]} if cutoff is not None else {}
+        where = f" WHERE {_UP_TO_CUTOFF.format(p='')}" if cutoff is not None else ""
         connection.execute(text(_upsert_sql(dialect, cutoff is not None)), params)
         delete = text(f"DELETE FROM pending_rollup{where}")  # noqa: S608
         folded = connection.execute(delete, params).rowcount

@@ -1,6 +1,7 @@
 """Tables for the pending tail and the rollups."""
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, Double, Index, SmallInteger, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,11 +27,17 @@ def squares_column(metric: str) -> str:
 
 
 class PendingRollup(Base):
-    """Ids of stored answers not yet folded into the rollups."""
+    """Stored answers not yet folded into the rollups, with their time.
+
+    The time lets the folder take pending answers in time order, so one batch touches the
+    rollup slots of one stretch of time instead of updating every slot of every batch.
+    """
 
     __tablename__ = "pending_rollup"
+    __table_args__ = (Index("ix_pending_rollup_submitted_at_id", "submitted_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def _sum_columns() -> list[Column[object]]:

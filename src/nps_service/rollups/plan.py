@@ -102,7 +102,7 @@ def plan(
     inside = [b for b in boundaries if (start is None or b > start) and (end is None or b < end)]
     edges = [start, *inside, end]
     pieces = _merged(
-        [piece for low, high in pairwise(edges) for piece in _cover(low, high, grain.levels)]
+        [piece for low, high in pairwise(edges) for piece in _best_cover(low, high, grain.levels)]
     )
     if len(pieces) <= MAX_PIECES:
         return pieces

@@ -3,9 +3,9 @@
 import csv
 import io
 from collections.abc import Iterable
+from typing import Any
 
 from nps_service.rollups.models import METRICS
-from nps_service.scores.schemas import ScoreGroup
 
 METRIC_FIELDS = (
     "n",
@@ -33,7 +33,7 @@ def _cell(value: object) -> object:
     return value
 
 
-def scores_csv(groups: Iterable[ScoreGroup], key_columns: list[str]) -> str:
+def scores_csv(groups: Iterable[dict[str, Any]], key_columns: list[str]) -> str:
     """One row per group."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -41,9 +41,7 @@ def scores_csv(groups: Iterable[ScoreGroup], key_columns: list[str]) -> str:
     for group in groups:
         # Tag values cannot start with = + or @ (API.md's character set), so no cell is
         # a spreadsheet formula.
-        keys = [group.key.get(column) or "" for column in key_columns]
-        metrics = [group.overall, *(getattr(group.dimensions, m) for m in METRICS[1:])]
-        writer.writerow(
-            [*keys, *(_cell(getattr(metric, f)) for metric in metrics for f in METRIC_FIELDS)]
-        )
+        keys = [group["key"].get(column) or "" for column in key_columns]
+        metrics = [group["overall"], *(group["dimensions"][m] for m in METRICS[1:])]
+        writer.writerow([*keys, *(_cell(metric[f]) for metric in metrics for f in METRIC_FIELDS)])
     return buffer.getvalue()

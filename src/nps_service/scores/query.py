@@ -12,15 +12,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     SQLColumnExpression,
     and_,
+    cast,
     false,
     func,
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -45,10 +48,18 @@ _METRIC_COLUMNS = {"overall": Response.score, **{d: getattr(Response, d) for d i
 
 @dataclass(frozen=True)
 class GroupTotals:
-    """Key fields and per-metric totals of one group."""
+    """Key fields and the additive sums of one group, in `sum_labels(weighted)` order."""
 
     key: dict[str, Any]
-    metrics: dict[str, ClassTotals]
+    sums: list[Any]
+    weighted: bool
+
+    @property
+    def metrics(self) -> dict[str, ClassTotals]:
+        """The sums per metric (the scores service reads `sums` directly, for speed)."""
+        return _metric_totals(
+            dict(zip(sum_labels(self.weighted), self.sums, strict=True)), self.weighted
+        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,8 @@ class _Shape:
     scope: ResponseFilter
 
 
-def _labels(weighted: bool) -> list[str]:
+def sum_labels(weighted: bool) -> list[str]:
+    """Per metric: the class counts, then (weighted) the class weights and Σw²."""
     labels = []
     for metric in METRICS:
         labels += [f"{metric}__{k}" for k in CLASSES]
@@ -73,7 +85,7 @@ def _labels(weighted: bool) -> list[str]:
 
 
 def _row_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
-    """Sums over answer rows, labelled as `_labels` lists them."""
+    """Sums over answer rows, labelled as `sum_labels` lists them."""
     columns: list[ColumnElement[Any]] = []
     for name, column in _METRIC_COLUMNS.items():
         classes = {
@@ -95,13 +107,19 @@ def _row_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
     return columns
 
 
+def _summed(column: ColumnElement[Any], label: str) -> ColumnElement[Any]:
+    """SUM that stays an integer for counts (PostgreSQL sums bigints as numeric)."""
+    total: ColumnElement[Any] = func.sum(column)
+    if "__w_" not in label:
+        total = cast(total, BigInteger)
+    return total.label(label)
+
+
 def _rollup_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
-    """Sums over rollup rows, labelled as `_labels` lists them."""
+    """Sums over rollup rows, labelled as `sum_labels` lists them."""
     columns: list[ColumnElement[Any]] = []
     for metric in METRICS:
-        columns += [
-            func.sum(rollups.c[count_column(metric, k)]).label(f"{metric}__{k}") for k in CLASSES
-        ]
+        columns += [_summed(rollups.c[count_column(metric, k)], f"{metric}__{k}") for k in CLASSES]
         if weighted:
             columns += [
                 func.sum(rollups.c[weight_column(metric, k)]).label(f"{metric}__w_{k}")
@@ -244,37 +262,32 @@ def group_totals(
 
 
 def _merge(session: Session, statements: list[Select[Any]], shape: _Shape) -> list[GroupTotals]:
-    labels = _labels(shape.weighted)
+    """Add up the sources' rows per group in the database: one result row per group."""
+    labels = sum_labels(shape.weighted)
     names = _key_names(shape)
     width = len(names)
+    if len(statements) == 1:
+        merged = statements[0]
+    else:
+        sources = union_all(*statements).subquery()
+        keys: list[ColumnElement[Any]] = [sources.c[name] for name in names]
+        merged = _grouped(
+            select(*keys, *(_summed(sources.c[label], label) for label in labels)), keys
+        )
     bucketed = shape.interval is not None
     grouped = bool(shape.interval or shape.group_by)
-    totals: dict[tuple[Any, ...], list[Any]] = {}
-    for statement in statements:
-        # Columns come back as the key columns, then the sums in `labels` order.
-        for row in session.execute(statement):
-            sums_in_row = row[width:]
-            if grouped and not any(sums_in_row):
-                continue  # an empty group from one source (e.g. no pending answers)
-            key = tuple(row[:width])
-            if bucketed:
-                key = (as_date(key[0]).isoformat(), *key[1:])
-            sums = totals.get(key)
-            if sums is None:
-                totals[key] = [value or 0 for value in sums_in_row]
-            else:
-                for index, value in enumerate(sums_in_row):
-                    if value:
-                        sums[index] += value
-    if not totals and not grouped:
-        totals[()] = [0] * len(labels)  # the global group exists even with no answers
-    return [
-        GroupTotals(
-            dict(zip(names, key, strict=True)),
-            _metric_totals(dict(zip(labels, sums, strict=True)), shape.weighted),
-        )
-        for key, sums in totals.items()
-    ]
+    groups = []
+    for row in session.execute(merged):
+        sums = [value or 0 for value in row[width:]]
+        if grouped and not any(sums):
+            continue  # defensive: a group exists only where some answer is
+        key = dict(zip(names, row[:width], strict=True))
+        if bucketed:
+            key["bucket"] = as_date(key["bucket"]).isoformat()
+        groups.append(GroupTotals(key, sums, shape.weighted))
+    if not groups and not grouped:
+        groups.append(GroupTotals({}, [0] * len(labels), shape.weighted))
+    return groups
 
 
 def _key_names(shape: _Shape) -> list[str]:

@@ -4,6 +4,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
+from typing import Any
 
 # Rocks (2016) adjusted Wald: pseudo-counts of 3/4 promoter, 3/2 passive, 3/4 detractor.
 PSEUDO_PROMOTERS = 0.75
@@ -88,46 +89,79 @@ def kish_effective_n(weight_total: float, weight_squares: float) -> float:
 
 def summarise(totals: ClassTotals, *, weighted: bool, confidence: float, min_n: int) -> MetricStats:
     """NPS, shares and interval for one metric; null statistics when n = 0 or suppressed."""
-    n = totals.n
-    suppressed = 0 < n < min_n
-    if weighted:
-        total = totals.weight_total
-        effective_n = kish_effective_n(total, totals.weight_squares)
-        parts = (totals.weight_promoters, totals.weight_passives, totals.weight_detractors)
-    else:
-        total = float(n)
-        effective_n = float(n)
-        parts = (float(totals.promoters), float(totals.passives), float(totals.detractors))
-    if n == 0 or suppressed or total <= 0:
-        return MetricStats(
-            n,
+    return MetricStats(
+        *summary_values(
             totals.promoters,
             totals.passives,
             totals.detractors,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            effective_n,
-            suppressed,
+            (totals.weight_promoters, totals.weight_passives, totals.weight_detractors),
+            totals.weight_squares,
+            weighted=weighted,
+            z=z_for(confidence),
+            min_n=min_n,
         )
+    )
+
+
+# The order of summary_values' result (and of MetricStats' fields).
+SUMMARY_FIELDS = (
+    "n",
+    "promoters",
+    "passives",
+    "detractors",
+    "promoter_share",
+    "passive_share",
+    "detractor_share",
+    "nps",
+    "ci_low",
+    "ci_high",
+    "effective_n",
+    "suppressed",
+)
+
+
+def summary_values(
+    promoters: int,
+    passives: int,
+    detractors: int,
+    class_weights: tuple[float, float, float],
+    weight_squares: float,
+    *,
+    weighted: bool,
+    z: float,
+    min_n: int,
+) -> tuple[Any, ...]:
+    """`summarise` on plain numbers, as a tuple in SUMMARY_FIELDS order.
+
+    The scores endpoint calls this thousands of times per request: no objects on the way.
+    """
+    n = promoters + passives + detractors
+    suppressed = 0 < n < min_n
+    if weighted:
+        total = class_weights[0] + class_weights[1] + class_weights[2]
+        effective_n = kish_effective_n(total, weight_squares)
+        parts = class_weights
+    else:
+        total = float(n)
+        effective_n = float(n)
+        parts = (float(promoters), float(passives), float(detractors))
+    if n == 0 or suppressed or total <= 0:
+        return (n, promoters, passives, detractors, *_NO_STATISTICS, effective_n, suppressed)
     promoter_share, passive_share, detractor_share = (part / total for part in parts)
     if weighted:
         # Divide before scaling: (100·x)/x can round to 100.00000000000001.
         nps = max(-100.0, min(100.0, 100.0 * ((parts[0] - parts[2]) / total)))
     else:
         # Exact integer difference first: 100·(P−D)/n, no share rounding.
-        nps = 100.0 * (totals.promoters - totals.detractors) / n
+        nps = 100.0 * (promoters - detractors) / n
     _, _, low, high = adjusted_wald(
-        effective_n * promoter_share, effective_n * detractor_share, effective_n, z_for(confidence)
+        effective_n * promoter_share, effective_n * detractor_share, effective_n, z
     )
-    return MetricStats(
+    return (
         n,
-        totals.promoters,
-        totals.passives,
-        totals.detractors,
+        promoters,
+        passives,
+        detractors,
         promoter_share,
         passive_share,
         detractor_share,
@@ -137,3 +171,7 @@ def summarise(totals: ClassTotals, *, weighted: bool, confidence: float, min_n: 
         effective_n,
         False,
     )
+
+
+_NO_STATISTICS = (None,) * 6  # shares, nps and interval
+assert tuple(MetricStats.__dataclass_fields__) == SUMMARY_FIELDS
