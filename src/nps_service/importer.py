@@ -23,14 +23,19 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from nps_service.responses.models import ANSWER_COLUMNS, CONTEXT_FIELDS, DIMENSIONS
+from nps_service.responses.models import (
+    ANSWER_COLUMNS,
+    CONTEXT_FIELDS,
+    DIMENSIONS,
+    STORED_COLUMNS,
+)
 from nps_service.responses.schemas import ResponseIn
 from nps_service.responses.service import content_hash, row_values, same_answer, store_rows
 
 CSV_COLUMNS = ANSWER_COLUMNS
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _CONVERTED = frozenset({"score", *DIMENSIONS, "weight", "properties"})
-_STORED = (*ANSWER_COLUMNS, "submitted_at_given", "received_at", "content_hash")
+_STORED = STORED_COLUMNS
 DEFAULT_CHUNK = 20_000
 
 

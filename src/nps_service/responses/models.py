@@ -34,6 +34,8 @@ ANSWER_COLUMNS = (
     "properties",
     "submitted_at",
 )
+# Every stored column: the answer, then what the server adds.
+STORED_COLUMNS = (*ANSWER_COLUMNS, "submitted_at_given", "received_at", "content_hash")
 
 
 class Response(Base):

@@ -9,13 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, and_, insert, or_, select
+from sqlalchemy import Table, TextClause, and_, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from nps_service.errors import Conflict, FieldError, InvalidInput, NotFound
 from nps_service.filters import ResponseFilter
-from nps_service.responses.models import ANSWER_COLUMNS, CONTEXT_FIELDS, DIMENSIONS, Response
+from nps_service.responses.models import (
+    ANSWER_COLUMNS,
+    CONTEXT_FIELDS,
+    DIMENSIONS,
+    STORED_COLUMNS,
+    Response,
+)
 from nps_service.responses.schemas import (
     BatchOut,
     ContextOut,
@@ -76,22 +82,64 @@ def row_values(
     }
 
 
-_RESPONSES = Response.__table__
+_RESPONSES = cast(Table, Response.__table__)
 _PENDING = cast(Table, PendingRollup.__table__)
-# Built once per dialect: Core statements on the tables (the ORM's bulk-insert machinery
-# costs more CPU than the database spends on the row).
-_INSERT_NEW: dict[str, Insert] = {
-    name: module.insert(_RESPONSES)
+# SQLite: a Core statement (the ORM's bulk-insert machinery costs more CPU than the
+# database spends on the row).
+_INSERT_NEW_SQLITE = (
+    sqlite.insert(_RESPONSES)
     .on_conflict_do_nothing(index_elements=["id"])
     .returning(_RESPONSES.c.id)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+)
 _QUEUE = insert(_PENDING)
 
 
-def _insert_ignoring_duplicates(session: Session) -> Insert:
-    """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id, in the session's dialect."""
-    return _INSERT_NEW[session.get_bind().dialect.name]
+def _unnest_insert() -> TextClause:
+    """PostgreSQL: store new rows and queue them for the rollups in one statement.
+
+    Each column travels as one array parameter, so the statement text stays the same for
+    any number of rows (a multi-row VALUES list with thousands of placeholders costs the
+    driver more CPU to prepare than the database spends inserting).
+    """
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(
+        f"CAST(:{name} AS {_RESPONSES.c[name].type.compile(dialect=dialect)}[])"
+        for name in STORED_COLUMNS
+    )
+    columns = ", ".join(STORED_COLUMNS)
+    return text(
+        f"WITH inserted AS (INSERT INTO responses ({columns}) "  # noqa: S608 - constant names
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING "
+        "RETURNING id, submitted_at) "
+        "INSERT INTO pending_rollup (id, submitted_at) SELECT id, submitted_at FROM inserted "
+        "RETURNING id"
+    )
+
+
+_UNNEST_INSERT = _unnest_insert()
+
+
+def _insert_new(session: Session, ordered: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert the rows whose id is new and queue them for the rollups; their ids."""
+    if session.get_bind().dialect.name == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        columns: dict[str, list[Any]] = {
+            name: [row[name] for row in ordered] for name in STORED_COLUMNS
+        }
+        columns["properties"] = [None if v is None else Jsonb(v) for v in columns["properties"]]
+        return set(session.execute(_UNNEST_INSERT, columns).scalars())
+    inserted = set(session.execute(_INSERT_NEW_SQLITE, ordered).scalars())
+    if inserted:
+        session.execute(
+            _QUEUE,
+            [
+                {"id": row["id"], "submitted_at": row["submitted_at"]}
+                for row in ordered
+                if row["id"] in inserted
+            ],
+        )
+    return inserted
 
 
 def same_answer(stored: Response | dict[str, Any], row: dict[str, Any]) -> bool:
@@ -121,9 +169,7 @@ def ingest_one(session: Session, payload: ResponseIn) -> Stored:
     now = datetime.now(UTC)
     response_id = payload.id or uuid.uuid4()
     row = row_values(payload, response_id, content_hash(payload), now)
-    inserted = session.execute(_insert_ignoring_duplicates(session), [row]).scalars().all()
-    if inserted:
-        session.execute(_QUEUE, [{"id": response_id, "submitted_at": row["submitted_at"]}])
+    if _insert_new(session, [row]):
         session.commit()
         return Stored(to_out_from_row(row), created=True)
     # The id exists: it was committed by an earlier (or concurrent, now finished) request.
@@ -183,12 +229,7 @@ def store_rows(
     # Insert in id order: two batches sharing ids then lock them in the same order and
     # cannot deadlock on PostgreSQL.
     ordered = [rows[response_id] for response_id in sorted(rows)]
-    inserted = set(session.execute(_insert_ignoring_duplicates(session), ordered).scalars().all())
-    if inserted:
-        session.execute(
-            _QUEUE,
-            [{"id": i, "submitted_at": rows[i]["submitted_at"]} for i in sorted(inserted)],
-        )
+    inserted = _insert_new(session, ordered)
     existing_ids = [response_id for response_id in rows if response_id not in inserted]
     clashing: set[uuid.UUID] = set()
     for start in range(0, len(existing_ids), 10_000):  # bounded IN lists
