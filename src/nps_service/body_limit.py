@@ -61,8 +61,11 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-def require_json(request: Request) -> None:
-    """POST bodies must be JSON: anything else is 415, not a confusing validation error."""
+async def require_json(request: Request) -> None:
+    """POST bodies must be JSON: anything else is 415, not a confusing validation error.
+
+    Async (it does no I/O) so that FastAPI runs it without a worker thread.
+    """
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):

@@ -1,6 +1,6 @@
 """Engine, session and column types shared by every domain package."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +9,7 @@ from sqlalchemy import DateTime, Dialect, MetaData, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 
 from nps_service.config import Settings
 
@@ -126,12 +127,21 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; services commit explicitly before answering."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request; services commit explicitly before answering.
+
+    Async on purpose: creating a session does no I/O, so it needs no worker thread. Only
+    ending a transaction that is still open (reads, errors) talks to the database, and
+    that runs in a worker thread. Each thread hop costs more than a single-row insert.
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        try:
-            yield session
-        except Exception:
-            session.rollback()
-            raise
+    session = factory()
+    try:
+        yield session
+    except Exception:
+        await run_in_threadpool(session.close)  # rolls back
+        raise
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:
+        session.close()
