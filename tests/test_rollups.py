@@ -27,7 +27,7 @@ from nps_service.responses.models import Response
 from nps_service.responses.schemas import ResponseIn
 from nps_service.responses.service import ingest_batch
 from nps_service.rollups.fold import fold_all, fold_batch
-from nps_service.rollups.grains import DAY_CST, choose_grain
+from nps_service.rollups.grains import DAY_CST, WEEK_CST, choose_grain
 from nps_service.rollups.models import PendingRollup, rollups
 from nps_service.rollups.plan import plan
 from nps_service.scores.buckets import Interval
@@ -239,7 +239,18 @@ def test_fold_moves_every_answer_exactly_once(engine: Engine) -> None:
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(PendingRollup)) == 0
         # Every grain holds every answer once at each of its levels.
-        for grain_id, level in ((0, 2), (0, 3), (0, 1), (0, 0), (4, 2), (4, 3), (6, 2), (6, 3)):
+        for grain_id, level in (
+            (0, 2),
+            (0, 3),
+            (0, 1),
+            (0, 0),
+            (4, 2),
+            (4, 3),
+            (6, 2),
+            (6, 3),
+            (6, 4),
+            (6, 5),
+        ):
             total = session.scalar(
                 select(
                     func.sum(
@@ -309,14 +320,22 @@ def test_china_day_slots_serve_china_days(engine: Engine) -> None:
 
 
 def test_a_range_of_china_days_is_read_from_china_day_slots_alone() -> None:
-    """No raw edges for a merchant's 90 days in Asia/Shanghai: its days have slots."""
+    """No raw edges for a merchant's 90 days in Asia/Shanghai: China weeks and days."""
     tz = ZoneInfo("Asia/Shanghai")
     start = datetime(2026, 8, 23, tzinfo=tz).astimezone(UTC)
     end = datetime(2026, 11, 21, tzinfo=tz).astimezone(UTC)
     merchant = choose_grain({"merchant_id"})
     assert merchant is not None
     pieces = plan(merchant, start, end, [])
-    assert [(p.level, p.start, p.end) for p in pieces] == [(DAY_CST, start, end)]
+    # 2026-08-23 is a Sunday: one day, twelve Monday-to-Sunday weeks, then five days.
+    monday = datetime(2026, 8, 24, tzinfo=tz).astimezone(UTC)
+    last_monday = datetime(2026, 11, 16, tzinfo=tz).astimezone(UTC)
+    assert [(p.level, p.start, p.end) for p in pieces] == [
+        (DAY_CST, start, monday),
+        (WEEK_CST, monday, last_monday),
+        (DAY_CST, last_monday, end),
+    ]
+    assert last_monday - monday == timedelta(weeks=12)
 
 
 def test_folding_takes_the_oldest_pending_answers_first(engine: Engine) -> None:

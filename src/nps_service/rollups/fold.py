@@ -13,12 +13,14 @@ wait for the next batch.
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from nps_service.rollups.grains import GRAINS, HOUR, QUARTER, ROLLUP_FIELDS, Level
+from nps_service.rollups.grains import GRAINS, ROLLUP_FIELDS, Level
 from nps_service.rollups.models import CLASSES, METRICS, SUM_COLUMNS
+from nps_service.rollups.plan import floor_to
 
 logger = logging.getLogger("nps_service.rollups")
 
@@ -29,6 +31,7 @@ ADVISORY_LOCK_KEY = 7_412_290_113
 _METRIC_SOURCE = {"overall": "r.score", **{m: f"r.{m}" for m in METRICS[1:]}}
 _CLASS_TEST = {"promoters": ">= 9", "passives": "BETWEEN 7 AND 8", "detractors": "<= 6"}
 _KEY = ("grain", "level", *ROLLUP_FIELDS, "slot_start")
+_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 _ANSWER_FIELDS = ("submitted_at", "score", *METRICS[1:], "weight")
 # Pending rows up to and including the batch's last (submitted_at, id).
 _UP_TO_CUTOFF = "({p}submitted_at, {p}id) <= (:cut_at, :cut_id)"
@@ -49,32 +52,17 @@ def _sums_sql() -> list[str]:
 
 def _slot_sql(dialect: str, level: Level) -> str:
     """The slot an answer falls in, in the stored format of the dialect."""
-    shift = int(level.offset.total_seconds())
+    unit = int(level.unit.total_seconds())
+    origin = floor_to(_ORIGIN, level)  # a slot start: slots are whole units from it
     if dialect == "postgresql":
-        if level == QUARTER:
-            return "date_bin('15 minutes', r.submitted_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
-        unit = "hour" if level == HOUR else "day"
-        if not shift:
-            return f"date_trunc('{unit}', r.submitted_at, 'UTC')"
-        return (
-            f"(date_trunc('{unit}', r.submitted_at + interval '{shift} seconds', 'UTC') "
-            f"- interval '{shift} seconds')"
-        )
-    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): cut and pad the text. (Colons are
-    # escaped because text() would read ":00" as a bind parameter.)
-    if level == QUARTER:
-        return (
-            "substr(r.submitted_at, 1, 14) || printf('%02d', "
-            "(CAST(substr(r.submitted_at, 15, 2) AS INTEGER) / 15) * 15) || '\\:00.000000'"
-        )
-    if level == HOUR:
-        return "substr(r.submitted_at, 1, 13) || '\\:00\\:00.000000'"
-    if not shift:
-        return "substr(r.submitted_at, 1, 10) || ' 00\\:00\\:00.000000'"
-    return (
-        f"datetime(substr(r.submitted_at, 1, 19), '{shift:+d} seconds', 'start of day', "
-        f"'{-shift:+d} seconds') || '.000000'"
-    )
+        return f"date_bin('{unit} seconds', r.submitted_at, TIMESTAMPTZ '{origin.isoformat()}')"
+    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): floor whole seconds since the
+    # origin to a multiple of the unit (non-negative modulo: answers may predate it).
+    # Colons are escaped because text() would read ":00" as a bind parameter.
+    seconds = "CAST(strftime('%s', substr(r.submitted_at, 1, 19)) AS INTEGER)"
+    since = f"({seconds} - {int(origin.timestamp())})"
+    floored = f"({seconds} - (({since} % {unit}) + {unit}) % {unit})"
+    return f"strftime('%Y-%m-%d %H\\:%M\\:%S', {floored}, 'unixepoch') || '.000000'"
 
 
 def _upsert_sql(dialect: str, cutoff: bool) -> str:

@@ -56,15 +56,28 @@ def _cost(pieces: list[Piece]) -> float:
 def _best_cover(
     start: datetime | None, end: datetime | None, levels: tuple[Level, ...]
 ) -> list[Piece]:
-    """The cheapest cover, trying each of the longest-slot levels on top."""
-    longest = levels[0].unit if levels else None
-    tops = [level for level in levels if level.unit == longest]
-    if len(tops) <= 1:
-        return _cover(start, end, levels)
+    """The cheapest cover by one family of levels (UTC, or UTC+08:00), longest slots first.
+
+    Mixing families does not help: after UTC days, what is left of a China-time bound
+    (16:00 to midnight UTC) holds no whole China day.
+    """
+    sub_day = tuple(level for level in levels if level.family is None)
+    families = {level.family for level in levels if level.family is not None}
     candidates = [
-        _cover(start, end, (top, *(level for level in levels if level.unit != longest)))
-        for top in tops
-    ]
+        _cover(
+            start,
+            end,
+            (
+                *sorted(
+                    (level for level in levels if level.family == family),
+                    key=lambda level: level.unit,
+                    reverse=True,
+                ),
+                *sub_day,
+            ),
+        )
+        for family in sorted(families)
+    ] or [_cover(start, end, sub_day)]
     return min(candidates, key=_cost)
 
 

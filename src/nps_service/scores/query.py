@@ -8,7 +8,7 @@ and raw answers in the few ranges no slot fits.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from nps_service.filters import ResponseFilter
 from nps_service.responses.models import DIMENSIONS, Response
-from nps_service.rollups.grains import ABSENT, Grain, choose_grain
+from nps_service.rollups.grains import ABSENT, LONGEST_SLOT, Grain, choose_grain
 from nps_service.rollups.models import (
     CLASSES,
     METRICS,
@@ -205,10 +205,9 @@ def _span(session: Session, scope: ResponseFilter) -> tuple[datetime, datetime] 
     ).one()
     if first is None:
         return None
-    # Widened by a day: rollup slots (up to a day long) start before the first answer in
-    # them, and their bucket, offset and boundaries must be right too.
-    margin = timedelta(days=1)
-    return _as_datetime(first) - margin, _as_datetime(last) + margin
+    # Widened by the longest slot: rollup slots start before the first answer in them,
+    # and their bucket, offset and boundaries must be right too.
+    return _as_datetime(first) - LONGEST_SLOT, _as_datetime(last) + LONGEST_SLOT
 
 
 def _as_datetime(value: datetime | str) -> datetime:
