@@ -1,5 +1,6 @@
 """The application factory: settings and engine are built here, never at import time."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,6 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         folder = Folder(engine, settings.rollup_interval_seconds)
         if settings.rollup_interval_seconds > 0:
             folder.start()
+        # What exists once the app is up (modules, routes, pools) lives as long as the
+        # process: keep it out of the cyclic collector's full passes, which would otherwise
+        # walk it again and again while a large score response is being built.
+        gc.freeze()
         yield
         if settings.rollup_interval_seconds > 0:
             folder.stop()

@@ -3,14 +3,17 @@
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from nps_service.filters import ResponseFilter
 from nps_service.responses.models import DIMENSIONS
+from nps_service.rollups.models import METRICS
 from nps_service.scores.buckets import Interval
 from nps_service.scores.query import GroupTotals, group_totals
 from nps_service.scores.schemas import ScoreQuery
-from nps_service.scores.stats import SUMMARY_FIELDS, summary_values, z_for
+from nps_service.scores.stats import summarise_many, z_for
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,7 @@ def compute_scores(
         group_by=options.group_by,
         weighted=options.weighted,
     )
-    scorer = _GroupScorer(options)
-    groups = _sorted([scorer.score(group) for group in totals], options)
+    groups = _sorted(_score_groups(totals, options), options)
     if options.limit is not None:
         groups = groups[: options.limit]
     query = ScoreQuery.model_validate(
@@ -60,38 +62,40 @@ def compute_scores(
     return {"query": query.model_dump(mode="json", by_alias=True), "groups": groups}
 
 
-class _GroupScorer:
-    """Scores one group's sums (laid out as `sum_labels` lists them) per metric."""
-
-    def __init__(self, options: ScoreOptions) -> None:
-        self._weighted = options.weighted
-        self._z = z_for(options.confidence)
-        self._min_n = options.min_n
-        self._stride = 7 if options.weighted else 3  # sums per metric
-
-    def score(self, group: GroupTotals) -> dict[str, Any]:
-        sums, weighted, z, min_n = group.sums, self._weighted, self._z, self._min_n
-        metrics = []
-        for at in range(0, len(sums), self._stride):
-            values = summary_values(
-                sums[at],
-                sums[at + 1],
-                sums[at + 2],
-                (sums[at + 3], sums[at + 4], sums[at + 5]) if weighted else _NO_WEIGHTS,
-                sums[at + 6] if weighted else 0.0,
+def _score_groups(totals: list[GroupTotals], options: ScoreOptions) -> list[dict[str, Any]]:
+    """Every group's metrics, computed a metric at a time over all groups."""
+    if not totals:
+        return []
+    stride = 7 if options.weighted else 3  # sums per metric, as sum_labels lays them out
+    table = np.array(
+        [group.sums for group in totals], dtype=np.float64 if options.weighted else np.int64
+    )
+    per_metric = []
+    for index in range(len(METRICS)):
+        at = index * stride
+        weighted = options.weighted
+        per_metric.append(
+            summarise_many(
+                table[:, at : at + 3].astype(np.int64),
+                table[:, at + 3 : at + 6].astype(np.float64) if weighted else _NO_WEIGHTS,
+                table[:, at + 6].astype(np.float64) if weighted else _NO_SQUARES,
                 weighted=weighted,
-                z=z,
-                min_n=min_n,
+                z=z_for(options.confidence),
+                min_n=options.min_n,
             )
-            metrics.append(dict(zip(SUMMARY_FIELDS, values)))  # noqa: B905 - same length
-        return {
+        )
+    return [
+        {
             "key": group.key,
-            "overall": metrics[0],
-            "dimensions": dict(zip(DIMENSIONS, metrics[1:])),  # noqa: B905
+            "overall": overall,
+            "dimensions": dict(zip(DIMENSIONS, dimensions)),  # noqa: B905 - same length
         }
+        for group, overall, *dimensions in zip(totals, *per_metric, strict=True)
+    ]
 
 
-_NO_WEIGHTS = (0.0, 0.0, 0.0)
+_NO_WEIGHTS: npt.NDArray[np.float64] = np.zeros((0, 3))
+_NO_SQUARES: npt.NDArray[np.float64] = np.zeros(0)
 
 
 def _sorted(groups: list[dict[str, Any]], options: ScoreOptions) -> list[dict[str, Any]]:

@@ -1,10 +1,12 @@
 """NPS statistics as pure functions over counts (STATISTICS.md §1-3). No I/O here."""
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 # Rocks (2016) adjusted Wald: pseudo-counts of 3/4 promoter, 3/2 passive, 3/4 detractor.
 PSEUDO_PROMOTERS = 0.75
@@ -66,44 +68,23 @@ def z_for(confidence: float) -> float:
     return NormalDist().inv_cdf(1 - (1 - confidence) / 2)
 
 
-def adjusted_wald(
-    promoters: float, detractors: float, n: float, z: float
-) -> tuple[float, float, float, float]:
-    """Adjusted-Wald centre, standard error and interval on the -1..1 scale.
-
-    Counts may be fractional (weighted: n_eff × weighted share).
-    """
-    n_adj = n + PSEUDO_TOTAL
-    p = (promoters + PSEUDO_PROMOTERS) / n_adj
-    d = (detractors + PSEUDO_DETRACTORS) / n_adj
-    centre = p - d
-    variance = max(p + d - centre * centre, 0.0)
-    se = math.sqrt(variance / n_adj)
-    return centre, se, max(-1.0, centre - z * se), min(1.0, centre + z * se)
-
-
-def kish_effective_n(weight_total: float, weight_squares: float) -> float:
-    """(Σw)² / Σw²; 0 when there is nothing."""
-    return weight_total * weight_total / weight_squares if weight_squares > 0 else 0.0
-
-
 def summarise(totals: ClassTotals, *, weighted: bool, confidence: float, min_n: int) -> MetricStats:
     """NPS, shares and interval for one metric; null statistics when n = 0 or suppressed."""
-    return MetricStats(
-        *summary_values(
-            totals.promoters,
-            totals.passives,
-            totals.detractors,
-            (totals.weight_promoters, totals.weight_passives, totals.weight_detractors),
-            totals.weight_squares,
-            weighted=weighted,
-            z=z_for(confidence),
-            min_n=min_n,
-        )
+    (values,) = summarise_many(
+        np.array([[totals.promoters, totals.passives, totals.detractors]], dtype=np.int64),
+        np.array(
+            [[totals.weight_promoters, totals.weight_passives, totals.weight_detractors]],
+            dtype=np.float64,
+        ),
+        np.array([totals.weight_squares], dtype=np.float64),
+        weighted=weighted,
+        z=z_for(confidence),
+        min_n=min_n,
     )
+    return MetricStats(**values)
 
 
-# The order of summary_values' result (and of MetricStats' fields).
+# The fields of every metric in a response, in order (MetricStats' fields).
 SUMMARY_FIELDS = (
     "n",
     "promoters",
@@ -120,58 +101,82 @@ SUMMARY_FIELDS = (
 )
 
 
-def summary_values(
-    promoters: int,
-    passives: int,
-    detractors: int,
-    class_weights: tuple[float, float, float],
-    weight_squares: float,
+def summarise_many(
+    counts: npt.NDArray[np.int64],
+    class_weights: npt.NDArray[np.float64],
+    weight_squares: npt.NDArray[np.float64],
     *,
     weighted: bool,
     z: float,
     min_n: int,
-) -> tuple[Any, ...]:
-    """`summarise` on plain numbers, as a tuple in SUMMARY_FIELDS order.
+) -> list[dict[str, Any]]:
+    """`summarise` for many groups at once: one dict of SUMMARY_FIELDS per row.
 
-    The scores endpoint calls this thousands of times per request: no objects on the way.
+    `counts` and `class_weights` hold promoters, passives, detractors per row (weights are
+    read only when `weighted`). A score response can hold thousands of groups x 5 metrics,
+    so the arithmetic runs on arrays; it performs the same IEEE operations in the same
+    order as the formulas in STATISTICS.md, so results equal a one-at-a-time computation.
     """
+    promoters, passives, detractors = counts[:, 0], counts[:, 1], counts[:, 2]
     n = promoters + passives + detractors
-    suppressed = 0 < n < min_n
+    suppressed = (n > 0) & (n < min_n)
     if weighted:
-        total = class_weights[0] + class_weights[1] + class_weights[2]
-        effective_n = kish_effective_n(total, weight_squares)
-        parts = class_weights
+        parts = class_weights[:, 0], class_weights[:, 1], class_weights[:, 2]
+        total = parts[0] + parts[1] + parts[2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            effective_n = np.where(weight_squares > 0, total * total / weight_squares, 0.0)
     else:
-        total = float(n)
-        effective_n = float(n)
-        parts = (float(promoters), float(passives), float(detractors))
-    if n == 0 or suppressed or total <= 0:
-        return (n, promoters, passives, detractors, *_NO_STATISTICS, effective_n, suppressed)
-    promoter_share, passive_share, detractor_share = (part / total for part in parts)
-    if weighted:
-        # Divide before scaling: (100·x)/x can round to 100.00000000000001.
-        nps = max(-100.0, min(100.0, 100.0 * ((parts[0] - parts[2]) / total)))
-    else:
-        # Exact integer difference first: 100·(P−D)/n, no share rounding.
-        nps = 100.0 * (promoters - detractors) / n
-    _, _, low, high = adjusted_wald(
-        effective_n * promoter_share, effective_n * detractor_share, effective_n, z
+        parts = (
+            promoters.astype(np.float64),
+            passives.astype(np.float64),
+            detractors.astype(np.float64),
+        )
+        total = n.astype(np.float64)
+        effective_n = total
+    valid = (n != 0) & ~suppressed & (total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = [part / total for part in parts]
+        if weighted:
+            # Divide before scaling: (100·x)/x can round to 100.00000000000001.
+            nps = np.clip(100.0 * ((parts[0] - parts[2]) / total), -100.0, 100.0)
+        else:
+            # Exact integer difference first: 100·(P−D)/n, no share rounding.
+            nps = 100.0 * (promoters - detractors) / n
+        low, high = _adjusted_wald_bounds(
+            effective_n * shares[0], effective_n * shares[2], effective_n, z
+        )
+    nullable = [_or_null(column, valid) for column in (*shares, nps, 100.0 * low, 100.0 * high)]
+    columns = zip(
+        n.tolist(),
+        promoters.tolist(),
+        passives.tolist(),
+        detractors.tolist(),
+        *nullable,
+        effective_n.tolist(),
+        suppressed.tolist(),
+        strict=True,
     )
-    return (
-        n,
-        promoters,
-        passives,
-        detractors,
-        promoter_share,
-        passive_share,
-        detractor_share,
-        nps,
-        100.0 * low,
-        100.0 * high,
-        effective_n,
-        False,
-    )
+    return [dict(zip(SUMMARY_FIELDS, row)) for row in columns]  # noqa: B905 - same length
 
 
-_NO_STATISTICS = (None,) * 6  # shares, nps and interval
-assert tuple(MetricStats.__dataclass_fields__) == SUMMARY_FIELDS
+def _or_null(column: npt.NDArray[np.float64], valid: npt.NDArray[np.bool_]) -> list[Any]:
+    """Python floats where `valid`, None elsewhere."""
+    values = column.astype(object)
+    values[~valid] = None
+    return list(values.tolist())
+
+
+def _adjusted_wald_bounds(
+    promoters: npt.NDArray[np.float64],
+    detractors: npt.NDArray[np.float64],
+    n: npt.NDArray[np.float64],
+    z: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Rocks' adjusted-Wald interval on the -1..1 scale; counts may be fractional
+    (weighted: n_eff × weighted share)."""
+    n_adj = n + PSEUDO_TOTAL
+    p = (promoters + PSEUDO_PROMOTERS) / n_adj
+    d = (detractors + PSEUDO_DETRACTORS) / n_adj
+    centre = p - d
+    se = np.sqrt(np.maximum(p + d - centre * centre, 0.0) / n_adj)
+    return np.maximum(-1.0, centre - z * se), np.minimum(1.0, centre + z * se)
