@@ -1,10 +1,11 @@
 """The `nps-service` command line: serve, migrate, manage keys, dump the OpenAPI document."""
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 import yaml
 from sqlalchemy.engine import Engine
 
@@ -20,7 +21,6 @@ from nps_service.importer import (
 )
 from nps_service.keys import service as keys
 from nps_service.keys.service import Scope
-from nps_service.logs import log_config
 from nps_service.migrate import upgrade
 from nps_service.responses.schemas import ResponseIn
 from nps_service.rollups.fold import fold_all
@@ -50,16 +50,19 @@ def serve(
     """Apply pending migrations, then serve the API."""
     _migrated_engine().dispose()
     level = get_settings().log_level.lower()
-    uvicorn.run(
-        "nps_service.main:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=level,
-        log_config=log_config(level),
-        proxy_headers=True,
-        server_header=False,
+    # A fresh interpreter runs the server (see nps_service/server.py): same process id, so
+    # signals from a supervisor or container runtime still reach uvicorn.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(  # noqa: S606 - our own interpreter and arguments, no shell
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "nps_service.server",
+            *("--host", host, "--port", str(port), "--workers", str(workers)),
+            *("--log-level", level),
+        ],
     )
 
 
