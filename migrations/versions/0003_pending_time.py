@@ -18,6 +18,10 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+METRICS = ("overall", "logistics", "product", "service", "app")
+CLASSES = ("promoters", "passives", "detractors")
+COUNT_COLUMNS = [f"{metric}_{k}" for metric in METRICS for k in CLASSES]
+
 
 def upgrade() -> None:
     op.add_column("pending_rollup", sa.Column("submitted_at", sa.DateTime(timezone=True)))
@@ -29,9 +33,37 @@ def upgrade() -> None:
     with op.batch_alter_table("pending_rollup") as batch:
         batch.alter_column("submitted_at", existing_type=sa.DateTime(timezone=True), nullable=False)
     op.create_index("ix_pending_rollup_submitted_at_id", "pending_rollup", ["submitted_at", "id"])
+    op.drop_index("ix_rollups_grain_level_category_slot_start", table_name="rollups")
+    with op.batch_alter_table("rollups") as batch:
+        for name in COUNT_COLUMNS:
+            batch.alter_column(name, existing_type=sa.BigInteger(), type_=sa.Integer())
+    op.create_index(
+        "ix_rollups_merchants_by_category",
+        "rollups",
+        ["category", "level", "slot_start"],
+        postgresql_include=[
+            "merchant_id",
+            "channel",
+            "region",
+            "platform",
+            "touchpoint",
+            *COUNT_COLUMNS,
+        ],
+        postgresql_where=sa.text("grain = 6"),
+        sqlite_where=sa.text("grain = 6"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rollups_merchants_by_category", table_name="rollups")
+    with op.batch_alter_table("rollups") as batch:
+        for name in COUNT_COLUMNS:
+            batch.alter_column(name, existing_type=sa.Integer(), type_=sa.BigInteger())
+    op.create_index(
+        "ix_rollups_grain_level_category_slot_start",
+        "rollups",
+        ["grain", "level", "category", "slot_start"],
+    )
     # Rollups of 0003's grains are a subset of 0002's levels: rebuild them all again.
     op.execute("DELETE FROM rollups")
     op.execute("DELETE FROM pending_rollup")

@@ -1,6 +1,6 @@
 """Which rollups exist: time levels (UTC-aligned slots) and segment field sets (grains)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from nps_service.responses.models import SEGMENT_FIELDS
@@ -27,13 +27,13 @@ class Level:
     unit: timedelta
     offset: timedelta = timedelta(0)  # slots start at multiples of `unit` in UTC + offset
 
-    @property
-    def family(self) -> timedelta | None:
-        """Levels of one family nest (a week is whole days of the same zone); sub-day levels
-        (None) fit inside either family, as every offset they serve is a whole hour."""
-        if self.unit < timedelta(days=1):
-            return None
-        return self.offset % timedelta(days=1)
+    # Levels of one family nest (a week is whole days of the same zone); sub-day levels
+    # (None) fit inside either family, as every offset they serve is a whole hour.
+    family: timedelta | None = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        whole_days = self.unit >= timedelta(days=1)
+        object.__setattr__(self, "family", self.offset % timedelta(days=1) if whole_days else None)
 
 
 QUARTER = Level(0, "quarter", timedelta(minutes=15))
@@ -81,6 +81,8 @@ GRAINS = (
     Grain(6, "merchant", frozenset({"merchant_id", "category"}), WEEKLY, 6),
 )
 
+MERCHANT_GRAIN = GRAINS[6]
+assert MERCHANT_GRAIN.fields == {"merchant_id", "category"}
 LONGEST_SLOT = max(level.unit for grain in GRAINS for level in grain.levels)
 
 
