@@ -1,5 +1,6 @@
 """GET /v1/scores: the global NPS and its breakdowns, as JSON or CSV."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,9 +21,11 @@ from nps_service.keys.dependencies import ReadKey
 from nps_service.openapi_docs import problems
 from nps_service.responses.models import SEGMENT_FIELDS
 from nps_service.scores.buckets import Interval
+from nps_service.scores.compare import compute_comparison
 from nps_service.scores.csv_export import scores_csv
-from nps_service.scores.schemas import ScoresOut
+from nps_service.scores.schemas import CompareOut, ScoresOut
 from nps_service.scores.service import ScoreOptions, compute_scores
+from nps_service.timezones import parse_time_bound
 
 router = APIRouter(prefix="/v1/scores", tags=["scores"])
 SORT_KEYS = ("key", "nps", "n", "ci_low", "ci_high")
@@ -135,3 +138,80 @@ def get_scores(
     # Serialised once by pydantic-core, not re-validated against the response model
     # (tests check the body against the OpenAPI schema).
     return HttpResponse(to_json(result), media_type="application/json")
+
+
+@router.get(
+    "/compare",
+    name="compare",
+    response_model=CompareOut,
+    summary="The current period against a baseline: change, interval and significance",
+    responses=problems(401, 403, 422),
+)
+def get_comparison(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    _key: ReadKey,
+    scope: Annotated[ResponseFilter, Depends(response_filter)],
+    options: Annotated[ScoreOptions, Depends(score_options)],
+    baseline_from: Annotated[
+        str | None,
+        Query(
+            description="Baseline start (inclusive), like `from`. With `baseline_to` absent "
+            "too, the baseline is the period of the same length just before `from`."
+        ),
+    ] = None,
+    baseline_to: Annotated[str | None, Query(description="Baseline end (exclusive).")] = None,
+) -> CompareOut | HttpResponse:
+    """Groups as in `/v1/scores` (filters, `group_by`), each metric with `current`,
+    `baseline`, `delta`, its interval, `z`, `p_value` and the Holm-adjusted p-value."""
+    baseline = _baseline_range(request, scope, options, baseline_from, baseline_to)
+    check_parameters(request)
+    assert baseline is not None  # check_parameters raised otherwise
+    result = compute_comparison(session, scope, baseline, options)
+    return HttpResponse(to_json(result), media_type="application/json")
+
+
+def _baseline_range(
+    request: Request,
+    scope: ResponseFilter,
+    options: ScoreOptions,
+    raw_from: str | None,
+    raw_to: str | None,
+) -> tuple[datetime, datetime] | None:
+    """The baseline's UTC range, or None after deferring errors that say why."""
+    errors: list[FieldError] = []
+    if options.interval is not None:
+        errors.append(
+            FieldError(
+                parameter="interval",
+                detail="compare takes no interval: it compares two ranges; use group_by",
+            )
+        )
+    if options.sort != "key":
+        errors.append(FieldError(parameter="sort", detail="compare sorts groups by key only"))
+    bounds: dict[str, datetime | None] = {"baseline_from": None, "baseline_to": None}
+    for name, raw in (("baseline_from", raw_from), ("baseline_to", raw_to)):
+        if raw:
+            try:
+                bounds[name] = parse_time_bound(raw, scope.tz)
+            except (ValueError, OverflowError) as exc:
+                errors.append(FieldError(parameter=name, detail=str(exc)))
+    start, end = bounds["baseline_from"], bounds["baseline_to"]
+    if not raw_from and not raw_to:
+        if scope.start is None or scope.end is None:
+            errors.append(
+                FieldError(
+                    parameter="baseline_from",
+                    detail="give baseline_from and baseline_to, or both from and to (the "
+                    "baseline is then the period of the same length just before)",
+                )
+            )
+        else:
+            start, end = scope.start - (scope.end - scope.start), scope.start
+    elif not raw_from or not raw_to:
+        missing = "baseline_from" if not raw_from else "baseline_to"
+        errors.append(FieldError(parameter=missing, detail="give both baseline bounds"))
+    if start is not None and end is not None and start >= end:
+        errors.append(FieldError(parameter="baseline_to", detail="must be after 'baseline_from'"))
+    defer_parameter_errors(request, errors)
+    return (start, end) if start is not None and end is not None and not errors else None

@@ -62,3 +62,60 @@ class ScoresOut(BaseModel):
 
     query: ScoreQuery
     groups: list[ScoreGroup]
+
+
+class MetricComparison(BaseModel):
+    """One metric in the current period against the baseline (STATISTICS.md §4)."""
+
+    current: MetricScore
+    baseline: MetricScore
+    delta: float | None = Field(
+        description="Current minus baseline NPS in points, from the plain NPS values; null "
+        "when either side has no NPS (no answers, or suppressed)."
+    )
+    delta_ci_low: float | None = Field(description="Interval of the change, adjusted-Wald.")
+    delta_ci_high: float | None
+    z: float | None = Field(description="Adjusted difference over its standard error.")
+    p_value: float | None = Field(description="Two-sided, 2·(1 − Φ(|z|)).")
+    p_value_adjusted: float | None = Field(
+        description="Holm-adjusted over this response's groups (per metric); equals "
+        "p_value when there is one group."
+    )
+
+
+class DimensionComparisons(BaseModel):
+    logistics: MetricComparison
+    product: MetricComparison
+    service: MetricComparison
+    app: MetricComparison
+
+
+class ComparisonGroup(BaseModel):
+    """One segment (or the whole scope, with an empty key)."""
+
+    key: dict[str, str | None] = Field(description="Each group_by field.")
+    overall: MetricComparison
+    dimensions: DimensionComparisons
+
+
+class CompareQuery(BaseModel):
+    """The comparison as the server understood it."""
+
+    from_: datetime | None = Field(alias="from")
+    to: datetime | None
+    baseline_from: datetime
+    baseline_to: datetime
+    tz: str
+    group_by: list[str]
+    filters: dict[str, list[str]]
+    weighted: bool
+    confidence: float
+    min_n: int
+    limit: int | None
+
+
+class CompareOut(BaseModel):
+    """Current period against the baseline, per group and metric."""
+
+    query: CompareQuery
+    groups: list[ComparisonGroup]

@@ -44,7 +44,7 @@ def compute_scores(
         group_by=options.group_by,
         weighted=options.weighted,
     )
-    groups = _sorted(_score_groups(totals, options), options)
+    groups = _sorted(score_groups(totals, options), options)
     if options.limit is not None:
         groups = groups[: options.limit]
     query = ScoreQuery.model_validate(
@@ -62,7 +62,7 @@ def compute_scores(
     return {"query": query.model_dump(mode="json", by_alias=True), "groups": groups}
 
 
-def _score_groups(totals: list[GroupTotals], options: ScoreOptions) -> list[dict[str, Any]]:
+def score_groups(totals: list[GroupTotals], options: ScoreOptions) -> list[dict[str, Any]]:
     """Every group's metrics, computed a metric at a time over all groups."""
     if not totals:
         return []
@@ -98,15 +98,18 @@ _NO_WEIGHTS: npt.NDArray[np.float64] = np.zeros((0, 3))
 _NO_SQUARES: npt.NDArray[np.float64] = np.zeros(0)
 
 
+def key_order_tuple(key: dict[str, Any], names: list[str]) -> list[tuple[bool, str]]:
+    """Sort key for group keys: by each field in turn, null values after real ones."""
+    return [(key[name] is None, key[name] or "") for name in names]
+
+
 def _sorted(groups: list[dict[str, Any]], options: ScoreOptions) -> list[dict[str, Any]]:
     descending = options.sort.startswith("-")
     field = options.sort.lstrip("-")
     key_order = (["bucket"] if options.interval else []) + options.group_by
 
     def key_tuple(group: dict[str, Any]) -> list[tuple[bool, str]]:
-        # Null tag values sort after real values (before them when descending).
-        key = group["key"]
-        return [(key[name] is None, key[name] or "") for name in key_order]
+        return key_order_tuple(group["key"], key_order)
 
     if field == "key":
         return sorted(groups, key=key_tuple, reverse=descending)

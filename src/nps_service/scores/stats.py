@@ -1,5 +1,6 @@
 """NPS statistics as pure functions over counts (STATISTICS.md §1-3). No I/O here."""
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
@@ -166,17 +167,87 @@ def _or_null(column: npt.NDArray[np.float64], valid: npt.NDArray[np.bool_]) -> l
     return list(values.tolist())
 
 
+def adjusted_wald(
+    promoters: npt.NDArray[np.float64],
+    detractors: npt.NDArray[np.float64],
+    n: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Rocks' adjusted-Wald centre and standard error on the -1..1 scale (STATISTICS.md §2).
+
+    Counts may be fractional (weighted: n_eff × weighted share).
+    """
+    n_adj = n + PSEUDO_TOTAL
+    p = (promoters + PSEUDO_PROMOTERS) / n_adj
+    d = (detractors + PSEUDO_DETRACTORS) / n_adj
+    centre = p - d
+    return centre, np.sqrt(np.maximum(p + d - centre * centre, 0.0) / n_adj)
+
+
 def _adjusted_wald_bounds(
     promoters: npt.NDArray[np.float64],
     detractors: npt.NDArray[np.float64],
     n: npt.NDArray[np.float64],
     z: float,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Rocks' adjusted-Wald interval on the -1..1 scale; counts may be fractional
-    (weighted: n_eff × weighted share)."""
-    n_adj = n + PSEUDO_TOTAL
-    p = (promoters + PSEUDO_PROMOTERS) / n_adj
-    d = (detractors + PSEUDO_DETRACTORS) / n_adj
-    centre = p - d
-    se = np.sqrt(np.maximum(p + d - centre * centre, 0.0) / n_adj)
+    """The adjusted-Wald interval on the -1..1 scale."""
+    centre, se = adjusted_wald(promoters, detractors, n)
     return np.maximum(-1.0, centre - z * se), np.minimum(1.0, centre + z * se)
+
+
+# The fields of one metric's comparison, after `current` and `baseline`.
+COMPARISON_FIELDS = ("delta", "delta_ci_low", "delta_ci_high", "z", "p_value")
+
+
+def compare_many(
+    current: list[dict[str, Any]], baseline: list[dict[str, Any]], z: float
+) -> list[dict[str, Any]]:
+    """Two independent samples per row (STATISTICS.md §4), from two `summarise_many` rows.
+
+    `delta` is the difference of the plain NPS values (points); z, p and the interval use
+    the adjusted-Wald centres and standard errors. Null when either side has no NPS (no
+    answers, or suppressed).
+    """
+    sides = []
+    for summaries in (current, baseline):
+        valid = np.array([row["nps"] is not None for row in summaries], dtype=bool)
+        effective_n = np.array([row["effective_n"] for row in summaries], dtype=np.float64)
+        shares = [
+            np.array([row[name] or 0.0 for row in summaries], dtype=np.float64)
+            for name in ("promoter_share", "detractor_share")
+        ]
+        centre, se = adjusted_wald(effective_n * shares[0], effective_n * shares[1], effective_n)
+        sides.append((valid, centre, se))
+    (valid_now, centre_now, se_now), (valid_then, centre_then, se_then) = sides
+    valid = valid_now & valid_then
+    difference = centre_now - centre_then
+    se = np.sqrt(se_now * se_now + se_then * se_then)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_scores = difference / se
+    results = []
+    for index, (now, then) in enumerate(zip(current, baseline, strict=True)):
+        if not valid[index]:
+            results.append(dict.fromkeys(COMPARISON_FIELDS))
+            continue
+        z_score = float(z_scores[index])
+        results.append(
+            {
+                "delta": now["nps"] - then["nps"],
+                "delta_ci_low": 100.0 * float(difference[index] - z * se[index]),
+                "delta_ci_high": 100.0 * float(difference[index] + z * se[index]),
+                "z": z_score,
+                # 2·(1 − Φ(|z|)), without the cancellation for large |z|.
+                "p_value": math.erfc(abs(z_score) / math.sqrt(2.0)),
+            }
+        )
+    return results
+
+
+def holm(p_values: list[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment over the p-values present (None stays None)."""
+    ranked = sorted((p, index) for index, p in enumerate(p_values) if p is not None)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, index) in enumerate(ranked):
+        running = max(running, min(1.0, (len(ranked) - rank) * p))
+        adjusted[index] = running
+    return adjusted

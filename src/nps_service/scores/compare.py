@@ -1,0 +1,99 @@
+"""GET /v1/scores/compare: the current period against a baseline, per group and metric."""
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from nps_service.filters import ResponseFilter
+from nps_service.responses.models import DIMENSIONS
+from nps_service.rollups.models import METRICS
+from nps_service.scores.query import group_totals
+from nps_service.scores.schemas import CompareQuery
+from nps_service.scores.service import ScoreOptions, key_order_tuple, score_groups
+from nps_service.scores.stats import compare_many, holm, summarise_many, z_for
+
+
+def compute_comparison(
+    session: Session,
+    scope: ResponseFilter,
+    baseline: tuple[datetime, datetime],
+    options: ScoreOptions,
+) -> dict[str, Any]:
+    """Both periods from the rollups, matched by group key; a group missing on one side
+    compares against an empty sample (n = 0, so its delta and p-value are null)."""
+    baseline_scope = replace(scope, start=baseline[0], end=baseline[1])
+    periods = []
+    for period in (scope, baseline_scope):
+        totals = group_totals(
+            session, period, interval=None, group_by=options.group_by, weighted=options.weighted
+        )
+        periods.append(
+            {_key(group["key"], options): group for group in score_groups(totals, options)}
+        )
+    current, previous = periods
+    keys = sorted(
+        set(current) | set(previous),
+        key=lambda key: key_order_tuple(
+            dict(zip(options.group_by, key, strict=True)), options.group_by
+        ),
+    )
+    if options.limit is not None:
+        keys = keys[: options.limit]
+    empty = _empty_metric(options)
+    z = z_for(options.confidence)
+    per_metric: dict[str, list[dict[str, Any]]] = {}
+    for metric in METRICS:
+        now = [_metric(current.get(key), metric, empty) for key in keys]
+        then = [_metric(previous.get(key), metric, empty) for key in keys]
+        compared = compare_many(now, then, z)
+        adjusted = holm([row["p_value"] for row in compared])
+        per_metric[metric] = [
+            {"current": a, "baseline": b, **row, "p_value_adjusted": p}
+            for a, b, row, p in zip(now, then, compared, adjusted, strict=True)
+        ]
+    groups = [
+        {
+            "key": dict(zip(options.group_by, key, strict=True)),
+            "overall": per_metric["overall"][index],
+            "dimensions": {name: per_metric[name][index] for name in DIMENSIONS},
+        }
+        for index, key in enumerate(keys)
+    ]
+    query = CompareQuery.model_validate(
+        {
+            **scope.echo(),
+            "baseline_from": baseline[0],
+            "baseline_to": baseline[1],
+            "group_by": options.group_by,
+            "weighted": options.weighted,
+            "confidence": options.confidence,
+            "min_n": options.min_n,
+            "limit": options.limit,
+        }
+    )
+    return {"query": query.model_dump(mode="json", by_alias=True), "groups": groups}
+
+
+def _key(key: dict[str, Any], options: ScoreOptions) -> tuple[Any, ...]:
+    return tuple(key[name] for name in options.group_by)
+
+
+def _metric(group: dict[str, Any] | None, metric: str, empty: dict[str, Any]) -> dict[str, Any]:
+    if group is None:
+        return empty
+    return group["overall"] if metric == "overall" else group["dimensions"][metric]  # type: ignore[no-any-return]
+
+
+def _empty_metric(options: ScoreOptions) -> dict[str, Any]:
+    (row,) = summarise_many(
+        np.zeros((1, 3), dtype=np.int64),
+        np.zeros((1, 3)),
+        np.zeros(1),
+        weighted=options.weighted,
+        z=z_for(options.confidence),
+        min_n=options.min_n,
+    )
+    return row
