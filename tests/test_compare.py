@@ -162,3 +162,32 @@ def test_bad_ranges_are_named(
 
 def test_compare_needs_a_key(client: TestClient) -> None:
     assert_problem(client.get("/v1/scores/compare", params=CURRENT | BASELINE), 401)
+
+
+def test_weighted_comparison_uses_kish_effective_n(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    # STATISTICS.md example B in the current period; three equal-weight answers before.
+    weighted = [(10, 0.5)] * 4 + [(10, 1.0)] * 2 + [(8, 1.0), (8, 2.0), (3, 2.0), (3, 3.0)]
+    now = [answer(s, weight=w, submitted_at="2026-03-10T12:00:00Z") for s, w in weighted]
+    then = [answer(s, submitted_at="2026-02-10T12:00:00Z") for s in (10, 8, 3)]
+    post_all(client, admin_headers, now + then)
+    params = CURRENT | BASELINE | {"weighted": "true"}
+    reply = client.get("/v1/scores/compare", headers=admin_headers, params=params)
+    assert reply.status_code == 200, reply.text
+    overall = reply.json()["groups"][0]["overall"]
+    # Reference: n_eff = 12²/21, counts n_eff × weighted share, then §4.
+    n_eff = 12**2 / 21
+    p_share, d_share = 4 / 12, 5 / 12
+
+    def centre_se(promoters: float, detractors: float, n: float) -> tuple[float, float]:
+        pp, dd = (promoters + 0.75) / (n + 3), (detractors + 0.75) / (n + 3)
+        return pp - dd, math.sqrt((pp + dd - (pp - dd) ** 2) / (n + 3))
+
+    c1, se1 = centre_se(n_eff * p_share, n_eff * d_share, n_eff)
+    c2, se2 = centre_se(1, 1, 3)
+    z = (c1 - c2) / math.sqrt(se1**2 + se2**2)
+    assert overall["current"]["nps"] == pytest.approx(-100 / 12)
+    assert overall["delta"] == pytest.approx(-100 / 12 - 0.0)
+    assert overall["z"] == pytest.approx(z, rel=1e-9)
+    assert overall["p_value"] == pytest.approx(2 * (1 - NormalDist().cdf(abs(z))), rel=1e-9)
