@@ -24,15 +24,15 @@ def period_answers(
     return [answer(s, submitted_at=f"{day}T12:00:00Z", **fields) for s in scores]
 
 
+def centre_se(promoters: float, detractors: float, n: float) -> tuple[float, float]:
+    """Adjusted-Wald centre and standard error (STATISTICS.md §2), -1..1 scale."""
+    pp, dd = (promoters + 0.75) / (n + 3), (detractors + 0.75) / (n + 3)
+    return pp - dd, math.sqrt((pp + dd - (pp - dd) ** 2) / (n + 3))
+
+
 def reference(now: tuple[int, int, int], then: tuple[int, int, int]) -> dict[str, float]:
     """STATISTICS.md §4 for unweighted counts (promoters, passives, detractors)."""
-
-    def centre_se(p: int, pa: int, d: int) -> tuple[float, float]:
-        n_adj = p + pa + d + 3
-        pp, dd = (p + 0.75) / n_adj, (d + 0.75) / n_adj
-        return pp - dd, math.sqrt((pp + dd - (pp - dd) ** 2) / n_adj)
-
-    (c1, se1), (c2, se2) = centre_se(*now), centre_se(*then)
+    (c1, se1), (c2, se2) = (centre_se(p, d, p + pa + d) for p, pa, d in (now, then))
     se = math.sqrt(se1**2 + se2**2)
     z = (c1 - c2) / se
     z95 = NormalDist().inv_cdf(0.975)  # 1.959964...
@@ -179,11 +179,6 @@ def test_weighted_comparison_uses_kish_effective_n(
     # Reference: n_eff = 12²/21, counts n_eff × weighted share, then §4.
     n_eff = 12**2 / 21
     p_share, d_share = 4 / 12, 5 / 12
-
-    def centre_se(promoters: float, detractors: float, n: float) -> tuple[float, float]:
-        pp, dd = (promoters + 0.75) / (n + 3), (detractors + 0.75) / (n + 3)
-        return pp - dd, math.sqrt((pp + dd - (pp - dd) ** 2) / (n + 3))
-
     c1, se1 = centre_se(n_eff * p_share, n_eff * d_share, n_eff)
     c2, se2 = centre_se(1, 1, 3)
     z = (c1 - c2) / math.sqrt(se1**2 + se2**2)
