@@ -16,6 +16,7 @@ EXPECTED_OPERATION_IDS = {
     ("get", "/v1/responses/{response_id}"): "responses:get",
     ("get", "/v1/scores"): "scores:get",
     ("get", "/v1/scores/compare"): "scores:compare",
+    ("get", "/v1/scores/trend"): "scores:trend",
     ("get", "/healthz"): "ops:healthz",
     ("get", "/readyz"): "ops:readyz",
     ("get", "/metrics"): "ops:metrics",

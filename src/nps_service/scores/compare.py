@@ -12,7 +12,7 @@ from nps_service.responses.models import DIMENSIONS
 from nps_service.rollups.models import METRICS
 from nps_service.scores.query import group_totals
 from nps_service.scores.schemas import CompareQuery
-from nps_service.scores.service import ScoreOptions, key_order_tuple, score_groups
+from nps_service.scores.service import ScoreOptions, key_order_tuple, metric_of, score_groups
 from nps_service.scores.stats import compare_many, holm, summarise_many, z_for
 
 
@@ -82,9 +82,7 @@ def _key(key: dict[str, Any], options: ScoreOptions) -> tuple[Any, ...]:
 
 
 def _metric(group: dict[str, Any] | None, metric: str, empty: dict[str, Any]) -> dict[str, Any]:
-    if group is None:
-        return empty
-    return group["overall"] if metric == "overall" else group["dimensions"][metric]  # type: ignore[no-any-return]
+    return empty if group is None else metric_of(group, metric)
 
 
 def _empty_metric(options: ScoreOptions) -> dict[str, Any]:

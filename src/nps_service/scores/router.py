@@ -23,8 +23,9 @@ from nps_service.responses.models import SEGMENT_FIELDS
 from nps_service.scores.buckets import Interval
 from nps_service.scores.compare import compute_comparison
 from nps_service.scores.csv_export import scores_csv
-from nps_service.scores.schemas import CompareOut, ScoresOut
+from nps_service.scores.schemas import CompareOut, ScoresOut, TrendOut
 from nps_service.scores.service import ScoreOptions, compute_scores
+from nps_service.scores.trend import compute_trend
 from nps_service.timezones import parse_time_bound
 
 router = APIRouter(prefix="/v1/scores", tags=["scores"])
@@ -137,6 +138,35 @@ def get_scores(
         )
     # Serialised once by pydantic-core, not re-validated against the response model
     # (tests check the body against the OpenAPI schema).
+    return HttpResponse(to_json(result), media_type="application/json")
+
+
+@router.get(
+    "/trend",
+    name="trend",
+    response_model=TrendOut,
+    summary="Is the NPS rising or falling? Weighted least-squares slope per group and metric",
+    responses=problems(401, 403, 422),
+)
+def get_trend(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    _key: ReadKey,
+    scope: Annotated[ResponseFilter, Depends(response_filter)],
+    options: Annotated[ScoreOptions, Depends(score_options)],
+) -> TrendOut | HttpResponse:
+    """The buckets of `/v1/scores` (`interval` required) for each `group_by` group; each
+    metric's NPS per bucket is fitted against time with weights 1/SE² (adjusted Wald), so
+    a small bucket moves the line less. `slope` is in NPS points per bucket."""
+    errors = []
+    if options.interval is None:
+        errors.append(FieldError(parameter="interval", detail="required: day, week or month"))
+    if options.sort != "key":
+        errors.append(FieldError(parameter="sort", detail="trend sorts groups by key only"))
+    defer_parameter_errors(request, errors)
+    check_parameters(request)
+    assert options.interval is not None  # check_parameters raised otherwise
+    result = compute_trend(session, scope, options, options.interval)
     return HttpResponse(to_json(result), media_type="application/json")
 
 

@@ -119,3 +119,53 @@ class CompareOut(BaseModel):
 
     query: CompareQuery
     groups: list[ComparisonGroup]
+
+
+class MetricTrend(BaseModel):
+    """The weighted least-squares slope of one metric's NPS over the buckets."""
+
+    buckets: int = Field(description="Buckets with an NPS (answers, not suppressed) in the fit.")
+    slope: float | None = Field(
+        description="NPS points per bucket (per day, week or month); null with < 2 buckets."
+    )
+    slope_se: float | None = Field(description="Standard error of the slope.")
+    slope_ci_low: float | None
+    slope_ci_high: float | None
+    z: float | None
+    p_value: float | None = Field(description="Two-sided, against a flat trend.")
+    significant: bool | None = Field(description="The interval excludes zero.")
+
+
+class DimensionTrends(BaseModel):
+    logistics: MetricTrend
+    product: MetricTrend
+    service: MetricTrend
+    app: MetricTrend
+
+
+class TrendGroup(BaseModel):
+    key: dict[str, str | None] = Field(description="Each group_by field.")
+    first_bucket: str = Field(description="Local start date of the first bucket with answers.")
+    last_bucket: str
+    overall: MetricTrend
+    dimensions: DimensionTrends
+
+
+class TrendQuery(BaseModel):
+    from_: datetime | None = Field(alias="from")
+    to: datetime | None
+    tz: str
+    interval: str
+    group_by: list[str]
+    filters: dict[str, list[str]]
+    weighted: bool
+    confidence: float
+    min_n: int
+    limit: int | None
+
+
+class TrendOut(BaseModel):
+    """Per group: is the NPS rising or falling over the buckets, and significantly?"""
+
+    query: TrendQuery
+    groups: list[TrendGroup]

@@ -98,6 +98,14 @@ _NO_WEIGHTS: npt.NDArray[np.float64] = np.zeros((0, 3))
 _NO_SQUARES: npt.NDArray[np.float64] = np.zeros(0)
 
 
+def metric_of(group: dict[str, Any], metric: str) -> dict[str, Any]:
+    """One metric (`overall` or a dimension) of a scored group."""
+    scores: dict[str, Any] = (
+        group["overall"] if metric == "overall" else group["dimensions"][metric]
+    )
+    return scores
+
+
 def key_order_tuple(key: dict[str, Any], names: list[str]) -> list[tuple[bool, str]]:
     """Sort key for group keys: by each field in turn, null values after real ones."""
     return [(key[name] is None, key[name] or "") for name in names]

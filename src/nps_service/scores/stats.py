@@ -251,3 +251,54 @@ def holm(p_values: list[float | None]) -> list[float | None]:
         running = max(running, min(1.0, (len(ranked) - rank) * p))
         adjusted[index] = running
     return adjusted
+
+
+# The fields of one metric's trend.
+TREND_FIELDS = (
+    "buckets",
+    "slope",
+    "slope_se",
+    "slope_ci_low",
+    "slope_ci_high",
+    "z",
+    "p_value",
+    "significant",
+)
+
+
+def weighted_trend(
+    positions: list[float], values: list[float], standard_errors: list[float], z: float
+) -> dict[str, Any]:
+    """Weighted least-squares slope of `values` over `positions` (weights 1/SE²).
+
+    Returns TREND_FIELDS; the statistics are null with fewer than two points or when the
+    points do not spread over time. `significant` means the interval excludes zero.
+    """
+    points = [
+        (x, y, 1.0 / (se * se))
+        for x, y, se in zip(positions, values, standard_errors, strict=True)
+        if se > 0
+    ]
+    result: dict[str, Any] = dict.fromkeys(TREND_FIELDS)
+    result["buckets"] = len(points)
+    total = sum(w for _, _, w in points)
+    if len(points) < 2 or total <= 0:
+        return result
+    x_mean = sum(w * x for x, _, w in points) / total
+    y_mean = sum(w * y for _, y, w in points) / total
+    spread = sum(w * (x - x_mean) ** 2 for x, _, w in points)
+    if spread <= 0:
+        return result
+    slope = sum(w * (x - x_mean) * (y - y_mean) for x, y, w in points) / spread
+    se = math.sqrt(1.0 / spread)
+    z_score = slope / se
+    result.update(
+        slope=slope,
+        slope_se=se,
+        slope_ci_low=slope - z * se,
+        slope_ci_high=slope + z * se,
+        z=z_score,
+        p_value=math.erfc(abs(z_score) / math.sqrt(2.0)),
+        significant=abs(z_score) > z,
+    )
+    return result
