@@ -14,6 +14,7 @@ EXPECTED_OPERATION_IDS = {
     ("post", "/v1/responses/batch"): "responses:createBatch",
     ("get", "/v1/responses"): "responses:list",
     ("get", "/v1/responses/{response_id}"): "responses:get",
+    ("get", "/v1/responses/export"): "responses:export",
     ("get", "/v1/scores"): "scores:get",
     ("get", "/v1/scores/compare"): "scores:compare",
     ("get", "/v1/scores/trend"): "scores:trend",

@@ -689,7 +689,7 @@ class _PropertiesCell:
         return cell
 
 
-def write_csv(answers: Iterable[dict[str, Any]], out: TextIO) -> int:
+def write_csv(answers: Iterable[dict[str, Any]], out: TextIO, *, header: bool = True) -> int:
     """Write the documented import CSV (header CSV_COLUMNS); returns the rows written.
 
     Output is exactly csv.writer's (QUOTE_MINIMAL, lineterminator "\\n"). Rows whose cells
@@ -697,7 +697,8 @@ def write_csv(answers: Iterable[dict[str, Any]], out: TextIO) -> int:
     other row goes through csv.writer itself.
     """
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    if header:
+        writer.writerow(CSV_COLUMNS)
     slow = writer.writerow
     write = out.write
     quoted_properties = _PropertiesCell()

@@ -1,10 +1,11 @@
 """HTTP routes for survey answers."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Response as HttpResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from nps_service.body_limit import require_json
@@ -12,11 +13,12 @@ from nps_service.db import get_session
 from nps_service.filters import ResponseFilter, check_parameters, response_filter
 from nps_service.keys.dependencies import IngestKey, ReadKey
 from nps_service.openapi_docs import problems
-from nps_service.responses import service
+from nps_service.responses import export, service
 from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, ResponseOut, ResponsePage
 
 router = APIRouter(prefix="/v1/responses", tags=["responses"])
 JSON_BODY = [Depends(require_json)]
+CSV_MEDIA_TYPE = "text/csv"
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -63,6 +65,48 @@ def create_batch(
     if summary.created == 0:
         http.status_code = 200
     return summary
+
+
+@router.get(
+    "/export",
+    name="export",
+    summary="Every answer matching the filters, streamed as NDJSON or CSV",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                export.NDJSON_MEDIA_TYPE: {"schema": {"type": "string"}},
+                CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
+            },
+            "description": "NDJSON (one answer per line, as `GET /v1/responses/{id}`), or "
+            "CSV in the import layout with `format=csv` or `Accept: text/csv`.",
+        },
+        **problems(401, 403, 422),
+    },
+)
+def export_responses(
+    request: Request,
+    _key: ReadKey,
+    scope: Annotated[ResponseFilter, Depends(response_filter)],
+    format: Annotated[
+        Literal["ndjson", "csv"] | None, Query(description="Overrides the Accept header.")
+    ] = None,
+) -> StreamingResponse:
+    """Oldest first, from one snapshot: answers stored while the export streams are not in
+    it. Memory stays flat however many rows match."""
+    check_parameters(request)
+    engine = request.app.state.engine
+    accept = request.headers.get("accept", "")
+    as_csv = format == "csv" or (format is None and CSV_MEDIA_TYPE in accept)
+    if as_csv:
+        return StreamingResponse(
+            export.csv_chunks(engine, scope),
+            media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="responses.csv"'},
+        )
+    return StreamingResponse(
+        export.ndjson_lines(engine, scope), media_type=export.NDJSON_MEDIA_TYPE
+    )
 
 
 @router.get(

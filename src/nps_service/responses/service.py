@@ -299,6 +299,7 @@ def to_out(row: Response) -> ResponseOut:
 
 
 _COLUMNS = (*ANSWER_COLUMNS, "received_at")
+EXPORTED_COLUMNS = _COLUMNS
 
 
 def to_out_from_row(row: dict[str, Any]) -> ResponseOut:

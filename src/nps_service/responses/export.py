@@ -1,0 +1,74 @@
+"""Every answer matching the filters, streamed as NDJSON or CSV for BI tools.
+
+One read transaction (REPEATABLE READ on PostgreSQL, a WAL snapshot on SQLite) holds the
+export to the answers committed when it started, however long it streams and whatever
+is written meanwhile; rows come from a server-side cursor a chunk at a time, so memory
+stays flat for any number of rows.
+"""
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from nps_service.demo import write_csv
+from nps_service.filters import ResponseFilter
+from nps_service.responses.models import CONTEXT_FIELDS, DIMENSIONS, Response
+from nps_service.responses.service import EXPORTED_COLUMNS, to_out_from_row
+
+CHUNK = 2000
+NDJSON_MEDIA_TYPE = "application/x-ndjson"
+
+
+def _rows(engine: Engine, scope: ResponseFilter) -> Iterator[list[dict[str, Any]]]:
+    table = Response.__table__
+    statement = (
+        select(*(table.c[name] for name in EXPORTED_COLUMNS))
+        .where(*scope.where())
+        .order_by(table.c.submitted_at, table.c.id)
+    )
+    with engine.connect() as connection:
+        options: dict[str, Any] = {"stream_results": True, "yield_per": CHUNK}
+        if engine.dialect.name == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        streaming = connection.execution_options(**options)
+        with streaming.begin():
+            for chunk in streaming.execute(statement).mappings().partitions(CHUNK):
+                yield [dict(row) for row in chunk]
+
+
+def ndjson_lines(engine: Engine, scope: ResponseFilter) -> Iterator[bytes]:
+    """One `GET /v1/responses/{id}` body per line."""
+    for chunk in _rows(engine, scope):
+        yield b"".join(to_out_from_row(row).model_dump_json().encode() + b"\n" for row in chunk)
+
+
+def csv_chunks(engine: Engine, scope: ResponseFilter) -> Iterator[bytes]:
+    """The import CSV layout (README "Bulk import"), so an export can be imported again."""
+    header = True
+    for chunk in _rows(engine, scope):
+        out = io.StringIO()
+        write_csv((_body(row) for row in chunk), out, header=header)
+        header = False
+        yield out.getvalue().encode()
+    if header:  # no rows: still a header
+        out = io.StringIO()
+        write_csv([], out)
+        yield out.getvalue().encode()
+
+
+def _body(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row in the shape of a POST body (what write_csv flattens)."""
+    return {
+        "id": row["id"],
+        "respondent_id": row["respondent_id"],
+        "score": row["score"],
+        "dimensions": {name: row[name] for name in DIMENSIONS},
+        "comment": row["comment"],
+        "context": {name: row[name] for name in CONTEXT_FIELDS},
+        "weight": row["weight"],
+        "properties": row["properties"],
+        "submitted_at": row["submitted_at"].isoformat().replace("+00:00", "Z"),
+    }
