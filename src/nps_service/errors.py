@@ -239,3 +239,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(Exception, _handle_unexpected)
+
+
+class QueryTooBroad(ProblemError):
+    status = 422
+    slug = "query-too-broad"
+    title = "Query too broad"

@@ -9,6 +9,7 @@ from fastapi import Query, Request
 from sqlalchemy import ColumnElement, and_
 
 from nps_service.errors import FieldError, InvalidInput
+from nps_service.properties import KEY, PREFIX, property_condition
 from nps_service.responses.models import SEGMENT_FIELDS, Response
 from nps_service.timezones import parse_time_bound, parse_time_zone
 
@@ -26,6 +27,8 @@ class ResponseFilter:
     end: datetime | None
     tz: ZoneInfo
     segments: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `property.<key>=<value>`: answers whose property `key` is one of these strings.
+    properties: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def where(self) -> list[ColumnElement[bool]]:
         """SQL conditions selecting the responses in scope."""
@@ -37,6 +40,7 @@ class ResponseFilter:
         for name, values in self.segments.items():
             column = getattr(Response, name)
             conditions.append(column == values[0] if len(values) == 1 else column.in_(values))
+        conditions += [property_condition(key, values) for key, values in self.properties.items()]
         return conditions
 
     def clause(self) -> ColumnElement[bool]:
@@ -48,7 +52,10 @@ class ResponseFilter:
             "from": self.start,
             "to": self.end,
             "tz": self.tz.key,
-            "filters": {name: list(values) for name, values in self.segments.items()},
+            "filters": {
+                **{name: list(values) for name, values in self.segments.items()},
+                **{PREFIX + key: list(values) for key, values in self.properties.items()},
+            },
         }
 
 
@@ -131,5 +138,21 @@ def response_filter(
                 errors.append(FieldError(parameter=name, detail="values are at most 64 characters"))
         if values:
             segments[name] = tuple(dict.fromkeys(values))
+    properties: dict[str, tuple[str, ...]] = {}
+    for name, value in request.query_params.multi_items():
+        if not name.startswith(PREFIX):
+            continue
+        key = name[len(PREFIX) :]
+        if not KEY.match(key):
+            errors.append(
+                FieldError(
+                    parameter=name,
+                    detail="property keys to filter on are 1-64 letters, digits or _ - . : /",
+                )
+            )
+        elif not 1 <= len(value) <= 1000:
+            errors.append(FieldError(parameter=name, detail="give a value of 1-1000 characters"))
+        else:
+            properties[key] = (*properties.get(key, ()), value)
     defer_parameter_errors(request, errors)
-    return ResponseFilter(start=start, end=end, tz=zone, segments=segments)
+    return ResponseFilter(start=start, end=end, tz=zone, segments=segments, properties=properties)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from nps_service.errors import Conflict, FieldError, InvalidInput, NotFound
 from nps_service.filters import ResponseFilter
+from nps_service.properties import bounded_time
 from nps_service.responses.models import (
     ANSWER_COLUMNS,
     CONTEXT_FIELDS,
@@ -267,7 +268,8 @@ def list_responses(
             )
         )
     statement = statement.order_by(Response.submitted_at.desc(), Response.id.desc())
-    rows = list(session.scalars(statement.limit(limit + 1)))
+    with bounded_time(session, bool(scope.properties)):
+        rows = list(session.scalars(statement.limit(limit + 1)))
     page, more = rows[:limit], len(rows) > limit
     next_cursor = encode_cursor(page[-1].submitted_at, page[-1].id) if more else None
     return [to_out(row) for row in page], next_cursor

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from nps_service.filters import ResponseFilter
+from nps_service.properties import bounded_time
 from nps_service.responses.models import DIMENSIONS, Response
 from nps_service.rollups.grains import ABSENT, LONGEST_SLOT, ROLLUP_FIELDS, Grain, choose_grain
 from nps_service.rollups.models import (
@@ -261,13 +262,29 @@ def group_totals(
         connection.execute(
             text("SELECT set_config('work_mem', '32MB', true), set_config('jit', 'off', true)")
         )
+    with bounded_time(session, bool(scope.properties)):
+        return _totals(session, scope, interval, group_by, weighted, use_rollups, dialect)
+
+
+def _totals(
+    session: Session,
+    scope: ResponseFilter,
+    interval: Interval | None,
+    group_by: list[str],
+    weighted: bool,
+    use_rollups: bool,
+    dialect: str,
+) -> list[GroupTotals]:
     span = None
     if interval is not None:
         span = _span(session, scope)
         if span is None:
             return []
     shape = _Shape(interval, group_by, weighted, span, dialect, scope)
-    grain = choose_grain({*scope.segments, *group_by}) if use_rollups else None
+    # Rollups keep no properties: property filters are answered from the answers.
+    grain = (
+        choose_grain({*scope.segments, *group_by}) if use_rollups and not scope.properties else None
+    )
     if grain is None:
         statements = [_raw_statement(shape, None)]
     else:

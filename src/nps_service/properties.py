@@ -1,0 +1,85 @@
+"""`property.<key>=<value>` filters: free-form properties have no column or rollup, so
+these conditions run on the answers themselves, the same way on both databases."""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, literal, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from nps_service.errors import QueryTooBroad
+from nps_service.responses.models import Response
+
+PREFIX = "property."
+# Keys that can be filtered on: the characters context values allow (no quotes, so a key
+# is safe inside a JSON path).
+KEY = re.compile(r"^[\w\-.:/]{1,64}$")
+
+
+class _PropertyString(FunctionElement[str]):
+    """A property's value when it is a JSON string; NULL for any other type or none.
+
+    Strings only, and the same on both databases: numbers and booleans never equal a query
+    string (PostgreSQL would render them as text, SQLite as numbers).
+    """
+
+    name = "property_string"
+    inherit_cache = True
+    type = String()
+
+
+@compiles(_PropertyString, "postgresql")
+def _postgresql(element: _PropertyString, compiler: SQLCompiler, **kw: Any) -> str:
+    column, key, _ = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CASE WHEN jsonb_typeof({column} -> {key}) = 'string' THEN {column} ->> {key} END)"
+
+
+@compiles(_PropertyString, "sqlite")
+def _sqlite(element: _PropertyString, compiler: SQLCompiler, **kw: Any) -> str:
+    column, _, path = (compiler.process(clause, **kw) for clause in element.clauses)
+    return (
+        f"(CASE WHEN json_type({column}, {path}) = 'text' THEN json_extract({column}, {path}) END)"
+    )
+
+
+def property_condition(key: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """Answers whose property `key` is one of `values` (strings).
+
+    The key travels twice: as itself (PostgreSQL's `->`) and as a JSON path (SQLite's
+    json_extract); KEY keeps quotes out of it.
+    """
+    column = Response.__table__.c.properties
+    return _PropertyString(column, literal(key), literal(f'$."{key}"')).in_(values)
+
+
+# Property filters scan answers; past this a query is refused as too broad rather than
+# left to hold a connection (PostgreSQL; SQLite is the small, single-machine setup).
+STATEMENT_TIMEOUT_MS = 10_000
+
+
+@contextmanager
+def bounded_time(session: Session, scope_has_properties: bool) -> Iterator[None]:
+    """Within: statements of this transaction stop after STATEMENT_TIMEOUT_MS (when the
+    query filters on properties, on PostgreSQL), and stopping is a clear 422."""
+    if not scope_has_properties or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(
+        text("SELECT set_config('statement_timeout', :ms, true)"),
+        {"ms": str(STATEMENT_TIMEOUT_MS)},
+    )
+    try:
+        yield
+    except OperationalError as exc:
+        if type(exc.orig).__name__ != "QueryCanceled":
+            raise
+        raise QueryTooBroad(
+            f"filtering on properties scanned answers for more than {STATEMENT_TIMEOUT_MS // 1000}"
+            " s; narrow from/to or add tag filters (merchant_id, category, ...)"
+        ) from exc
