@@ -18,6 +18,7 @@ EXPECTED_OPERATION_IDS = {
     ("get", "/v1/scores"): "scores:get",
     ("get", "/v1/scores/compare"): "scores:compare",
     ("get", "/v1/scores/trend"): "scores:trend",
+    ("get", "/v1/merchants"): "merchants:list",
     ("get", "/healthz"): "ops:healthz",
     ("get", "/readyz"): "ops:readyz",
     ("get", "/metrics"): "ops:metrics",

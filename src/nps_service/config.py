@@ -30,6 +30,21 @@ class Settings(BaseSettings):
     # (then run `nps-service rollup`). Queries are exact either way: unfolded answers are
     # read from the pending tail.
     rollup_interval_seconds: float = Field(1.0, ge=0)
+    # Weights of the dimensions in a merchant's composite experience score, as JSON in the
+    # environment: NPS_COMPOSITE_WEIGHTS='{"logistics": 2, "product": 2, "service": 1, "app": 1}'.
+    composite_weights: dict[str, float] = Field(
+        default_factory=lambda: {"logistics": 1.0, "product": 1.0, "service": 1.0, "app": 1.0}
+    )
+
+    @field_validator("composite_weights")
+    @classmethod
+    def _known_dimensions(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = set(value) - {"logistics", "product", "service", "app"}
+        if unknown:
+            raise ValueError(f"unknown dimensions {sorted(unknown)}")
+        if any(weight < 0 for weight in value.values()) or sum(value.values()) <= 0:
+            raise ValueError("weights must be >= 0 with a positive sum")
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

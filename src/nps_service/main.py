@@ -21,6 +21,7 @@ from nps_service.ops.metrics import Metrics, MetricsMiddleware
 from nps_service.ops.router import router as ops_router
 from nps_service.responses.router import router as responses_router
 from nps_service.rollups.fold import Folder
+from nps_service.scores.merchants_router import router as merchants_router
 from nps_service.scores.router import router as scores_router
 
 DESCRIPTION = """Collects NPS survey answers and computes a platform's **global NPS**: the
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(responses_router)
     app.include_router(scores_router)
+    app.include_router(merchants_router)
     app.include_router(ops_router)
 
     # The last added is outermost: metrics see every request; the body limit runs before

@@ -169,3 +169,36 @@ class TrendOut(BaseModel):
 
     query: TrendQuery
     groups: list[TrendGroup]
+
+
+class RankedMerchant(BaseModel):
+    merchant_id: str
+    rank: int = Field(description="1 = best by `sort` among the merchants listed.")
+    overall: MetricScore
+    dimensions: DimensionScores
+    composite: float | None = Field(
+        description="Weighted mean of the dimensions' NPS (weights in the query echo), over "
+        "the dimensions rated in the window."
+    )
+
+
+class MerchantListQuery(BaseModel):
+    category: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    window_days: int
+    tz: str
+    sort: str
+    min_n: int
+    weighted: bool
+    confidence: float
+    limit: int | None
+    composite_weights: dict[str, float]
+    merchants_ranked: int = Field(description="Merchants meeting min_n, before `limit`.")
+
+
+class MerchantList(BaseModel):
+    """A category's merchants over a trailing window of whole local days."""
+
+    query: MerchantListQuery
+    merchants: list[RankedMerchant]
