@@ -127,3 +127,71 @@ def test_bad_parameters_are_named(
 ) -> None:
     body = assert_problem(client.get("/v1/merchants", headers=admin_headers, params=params), 422)
     assert parameter in [e.get("parameter") for e in body["errors"]]
+
+
+def test_scorecard_rank_percentile_and_change(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    post_merchants(client, admin_headers)
+    # m_mid's previous 30 days (Jan 30 - Mar 1): 10 answers, NPS 0.
+    before = [10] * 3 + [8] * 4 + [4] * 3
+    post_all(client, admin_headers, merchant_answers("m_mid", before, day="2026-02-10"))
+    params = {"end": "2026-03-31", "window_days": "30", "rank_by": "-ci_low"}
+    reply = client.get("/v1/merchants/m_mid/scorecard", headers=admin_headers, params=params)
+    assert reply.status_code == 200, reply.text
+    card = reply.json()
+    assert card["category"] == "beauty"
+    assert card["window"] == {
+        "from": "2026-03-01T00:00:00Z",
+        "to": "2026-03-31T00:00:00Z",
+        "days": 30,
+        "tz": "UTC",
+    }
+    assert card["baseline_window"]["from"] == "2026-01-30T00:00:00Z"
+    assert card["overall"]["n"] == len(SCORES["m_mid"])
+    assert card["overall"]["nps"] == pytest.approx(nps(SCORES["m_mid"]))
+    by_bound = sorted(SCORES, key=lambda m: -ci_low(SCORES[m]))
+    position = by_bound.index("m_mid") + 1
+    assert card["rank"] == {
+        "by": "-ci_low",
+        "position": position,
+        "of": 3,
+        "percentile": 100 * (3 - position) / 2,
+        "min_n": 1,
+    }
+    change = card["change"]["overall"]
+    assert change["baseline"]["n"] == len(before)
+    assert change["delta"] == pytest.approx(nps(SCORES["m_mid"]) - nps(before))
+    assert change["p_value"] is not None
+    assert 0 < change["p_value"] <= 1
+    assert card["composite"]["score"] is None  # no dimension was rated
+    assert card["composite"]["weights"] == {
+        "logistics": 1.0,
+        "product": 1.0,
+        "service": 1.0,
+        "app": 1.0,
+    }
+
+
+def test_scorecard_of_a_merchant_below_min_n_has_no_rank(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    post_merchants(client, admin_headers)
+    params = {"end": "2026-03-31", "window_days": "30", "min_n": "5"}
+    card = client.get("/v1/merchants/m_tiny/scorecard", headers=admin_headers, params=params)
+    assert card.status_code == 200, card.text
+    body = card.json()
+    assert body["rank"]["position"] is None
+    assert body["rank"]["percentile"] is None
+    assert body["rank"]["of"] == 2
+    assert body["overall"]["suppressed"] is True
+
+
+def test_scorecard_of_an_unknown_merchant_is_404(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    post_merchants(client, admin_headers)
+    reply = client.get(
+        "/v1/merchants/m_nobody/scorecard", headers=admin_headers, params={"end": "2026-03-31"}
+    )
+    assert_problem(reply, 404)

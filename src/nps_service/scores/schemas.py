@@ -202,3 +202,44 @@ class MerchantList(BaseModel):
 
     query: MerchantListQuery
     merchants: list[RankedMerchant]
+
+
+class WindowEcho(BaseModel):
+    from_: datetime = Field(alias="from")
+    to: datetime
+    days: int
+    tz: str
+
+
+class CompositeScore(BaseModel):
+    score: float | None = Field(description="Weighted mean of the dimensions' NPS.")
+    baseline_score: float | None = Field(description="The same over the window before.")
+    delta: float | None
+    weights: dict[str, float] = Field(description="NPS_COMPOSITE_WEIGHTS as used.")
+
+
+class MerchantRank(BaseModel):
+    by: str
+    position: int | None = Field(description="1 = best; null when below min_n.")
+    of: int = Field(description="Merchants of the category meeting min_n.")
+    percentile: float | None = Field(description="100 = best, 0 = worst.")
+    min_n: int
+
+
+class ScorecardChange(BaseModel):
+    overall: MetricComparison
+    dimensions: DimensionComparisons
+
+
+class Scorecard(BaseModel):
+    """One merchant over a trailing window, against its category and its own past."""
+
+    merchant_id: str
+    category: str
+    window: WindowEcho
+    baseline_window: WindowEcho
+    overall: MetricScore
+    dimensions: DimensionScores
+    composite: CompositeScore
+    rank: MerchantRank
+    change: ScorecardChange
