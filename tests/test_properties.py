@@ -113,3 +113,27 @@ def test_a_slow_property_query_is_refused_as_too_broad(
         with session, properties.bounded_time(session, True):
             assert session.scalar(text("SELECT 1")) == 1
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "parameter"),
+    [
+        ("/v1/scores", {"channel": "a\x00b"}, "channel"),
+        ("/v1/responses", {"merchant_id": "\x00"}, "merchant_id"),
+        ("/v1/responses/export", {"category": "x\x00"}, "category"),
+        ("/v1/scores", {"property.campaign": "double\x0011"}, "property.campaign"),
+        ("/v1/merchants", {"category": "beauty\x00"}, "category"),
+        ("/v1/merchants/m%001/scorecard", {}, "merchant_id"),
+    ],
+)
+def test_nul_characters_in_filters_are_rejected(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    path: str,
+    params: dict[str, str],
+    parameter: str,
+) -> None:
+    """Found by fuzzing: PostgreSQL refuses NUL even in a comparison (it was a 500)."""
+    post_all(client, admin_headers, campaign_answers()[:3])
+    body = assert_problem(client.get(path, headers=admin_headers, params=params), 422)
+    assert parameter in [e.get("parameter") for e in body["errors"]]

@@ -13,6 +13,9 @@ from nps_service.properties import KEY, PREFIX, property_condition
 from nps_service.responses.models import SEGMENT_FIELDS, Response
 from nps_service.timezones import parse_time_bound, parse_time_zone
 
+# No stored text can hold NUL (PostgreSQL refuses it even in a comparison).
+NUL_DETAIL = "must not contain NUL characters"
+
 SegmentValues = Annotated[
     list[str] | None,
     Query(description="Keep only these values; repeat the parameter or separate with commas."),
@@ -136,6 +139,8 @@ def response_filter(
         for value in values:
             if len(value) > 64:
                 errors.append(FieldError(parameter=name, detail="values are at most 64 characters"))
+            if "\x00" in value:
+                errors.append(FieldError(parameter=name, detail=NUL_DETAIL))
         if values:
             segments[name] = tuple(dict.fromkeys(values))
     properties: dict[str, tuple[str, ...]] = {}
@@ -152,6 +157,8 @@ def response_filter(
             )
         elif not 1 <= len(value) <= 1000:
             errors.append(FieldError(parameter=name, detail="give a value of 1-1000 characters"))
+        elif "\x00" in value:
+            errors.append(FieldError(parameter=name, detail=NUL_DETAIL))
         else:
             properties[key] = (*properties.get(key, ()), value)
     defer_parameter_errors(request, errors)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from nps_service.db import get_session
 from nps_service.errors import FieldError, NotFound
-from nps_service.filters import check_parameters, defer_parameter_errors
+from nps_service.filters import NUL_DETAIL, check_parameters, defer_parameter_errors
 from nps_service.keys.dependencies import ReadKey
 from nps_service.openapi_docs import problems
 from nps_service.scores.merchants import (
@@ -94,6 +94,15 @@ def _check_ranking(request: Request, parameter: str, value: str) -> None:
         defer_parameter_errors(request, [FieldError(parameter=parameter, detail=detail)])
 
 
+def _check_text(request: Request, **values: str | None) -> None:
+    errors = [
+        FieldError(parameter=name, detail=NUL_DETAIL)
+        for name, value in values.items()
+        if value is not None and "\x00" in value
+    ]
+    defer_parameter_errors(request, errors)
+
+
 WindowDep = Annotated[Window, Depends(merchant_window)]
 OptionsDep = Annotated[ScoreOptions, Depends(merchant_options)]
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -120,6 +129,7 @@ def list_merchants(
     scores and the composite experience score (weights in `NPS_COMPOSITE_WEIGHTS`, echoed),
     ranked by `sort`."""
     _check_ranking(request, "sort", sort)
+    _check_text(request, category=category)
     check_parameters(request)
     weights = request.app.state.settings.composite_weights
     ranked = rank_merchants(session, category, window, options, weights, sort)
@@ -172,6 +182,7 @@ def get_scorecard(
     among the category's merchants meeting `min_n`, the composite experience score, and the
     change against the window before with its significance."""
     _check_ranking(request, "rank_by", rank_by)
+    _check_text(request, merchant_id=merchant_id, category=category)
     check_parameters(request)
     chosen = category or merchant_category(session, merchant_id, window)
     if chosen is None:
