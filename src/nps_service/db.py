@@ -2,9 +2,9 @@
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, MetaData, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -145,3 +145,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(session.close)
     else:
         session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

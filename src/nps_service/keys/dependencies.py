@@ -5,9 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
-from nps_service.db import get_session
+from nps_service.db import SessionDep
 from nps_service.errors import Forbidden, Unauthorized
 from nps_service.keys.service import Principal, Scope, authenticate
 
@@ -19,7 +18,7 @@ def require_scope(scope: Scope) -> Callable[..., Principal]:
     """A dependency that admits keys holding `scope` (or `admin`)."""
 
     def dependency(
-        session: Annotated[Session, Depends(get_session)],
+        session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":

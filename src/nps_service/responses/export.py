@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from nps_service.demo import write_csv
 from nps_service.filters import ResponseFilter
 from nps_service.responses.models import CONTEXT_FIELDS, DIMENSIONS, Response
-from nps_service.responses.service import EXPORTED_COLUMNS, to_out_from_row
+from nps_service.responses.service import OUT_COLUMNS, to_out_from_row
 
 CHUNK = 2000
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
@@ -25,7 +25,7 @@ NDJSON_MEDIA_TYPE = "application/x-ndjson"
 def _rows(engine: Engine, scope: ResponseFilter) -> Iterator[list[dict[str, Any]]]:
     table = Response.__table__
     statement = (
-        select(*(table.c[name] for name in EXPORTED_COLUMNS))
+        select(*(table.c[name] for name in OUT_COLUMNS))
         .where(*scope.where())
         .order_by(table.c.submitted_at, table.c.id)
     )

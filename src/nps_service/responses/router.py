@@ -6,10 +6,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Response as HttpResponse
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 
 from nps_service.body_limit import require_json
-from nps_service.db import get_session
+from nps_service.db import SessionDep
 from nps_service.filters import ResponseFilter, check_parameters, response_filter
 from nps_service.keys.dependencies import IngestKey, ReadKey
 from nps_service.openapi_docs import problems
@@ -19,7 +18,6 @@ from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, Respons
 router = APIRouter(prefix="/v1/responses", tags=["responses"])
 JSON_BODY = [Depends(require_json)]
 CSV_MEDIA_TYPE = "text/csv"
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @router.post(

@@ -297,11 +297,11 @@ def decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
 
 def to_out(row: Response) -> ResponseOut:
     """The API shape of a stored row."""
-    return to_out_from_row({column: getattr(row, column) for column in _COLUMNS})
+    return to_out_from_row({column: getattr(row, column) for column in OUT_COLUMNS})
 
 
-_COLUMNS = (*ANSWER_COLUMNS, "received_at")
-EXPORTED_COLUMNS = _COLUMNS
+# A stored answer as the API shows it (and exports stream it).
+OUT_COLUMNS = (*ANSWER_COLUMNS, "received_at")
 
 
 def to_out_from_row(row: dict[str, Any]) -> ResponseOut:

@@ -12,7 +12,13 @@ from nps_service.responses.models import DIMENSIONS
 from nps_service.rollups.models import METRICS
 from nps_service.scores.query import group_totals
 from nps_service.scores.schemas import CompareQuery
-from nps_service.scores.service import ScoreOptions, key_order_tuple, metric_of, score_groups
+from nps_service.scores.service import (
+    ScoreOptions,
+    key_order_tuple,
+    metric_of,
+    query_echo,
+    score_groups,
+)
 from nps_service.scores.stats import compare_many, holm, summarise_many, z_for
 
 
@@ -62,19 +68,10 @@ def compute_comparison(
         }
         for index, key in enumerate(keys)
     ]
-    query = CompareQuery.model_validate(
-        {
-            **scope.echo(),
-            "baseline_from": baseline[0],
-            "baseline_to": baseline[1],
-            "group_by": options.group_by,
-            "weighted": options.weighted,
-            "confidence": options.confidence,
-            "min_n": options.min_n,
-            "limit": options.limit,
-        }
+    query = query_echo(
+        CompareQuery, scope, options, baseline_from=baseline[0], baseline_to=baseline[1]
     )
-    return {"query": query.model_dump(mode="json", by_alias=True), "groups": groups}
+    return {"query": query, "groups": groups}
 
 
 def _key(key: dict[str, Any], options: ScoreOptions) -> tuple[Any, ...]:

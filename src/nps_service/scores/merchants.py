@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -85,11 +85,11 @@ def rank_merchants(
                 "composite": composite(group, weights),
             }
         )
-    entries.sort(key=lambda entry: entry["merchant_id"])
-    with_value = [e for e in entries if sort_value(e, sort) is not None]
-    without = [e for e in entries if sort_value(e, sort) is None]
-    with_value.sort(key=lambda e: cast(float, sort_value(e, sort)), reverse=sort.startswith("-"))
-    ranked = with_value + without
+    # Each value once; ties keep merchant-id order (sorting is stable, also in reverse).
+    keyed = sorted(((sort_value(e, sort), e) for e in entries), key=lambda p: p[1]["merchant_id"])
+    with_value = [(value, e) for value, e in keyed if value is not None]
+    with_value.sort(key=lambda pair: pair[0], reverse=sort.startswith("-"))
+    ranked = [e for _, e in with_value] + [e for value, e in keyed if value is None]
     for position, entry in enumerate(ranked, start=1):
         entry["rank"] = position
     return ranked

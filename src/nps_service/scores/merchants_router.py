@@ -6,9 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response as HttpResponse
 from pydantic_core import to_json
-from sqlalchemy.orm import Session
 
-from nps_service.db import get_session
+from nps_service.db import SessionDep
 from nps_service.errors import FieldError, NotFound
 from nps_service.filters import NUL_DETAIL, check_parameters, defer_parameter_errors
 from nps_service.keys.dependencies import ReadKey
@@ -105,7 +104,6 @@ def _check_text(request: Request, **values: str | None) -> None:
 
 WindowDep = Annotated[Window, Depends(merchant_window)]
 OptionsDep = Annotated[ScoreOptions, Depends(merchant_options)]
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @router.get(

@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response as HttpResponse
 from pydantic_core import to_json
-from sqlalchemy.orm import Session
 
-from nps_service.db import get_session
+from nps_service.db import SessionDep
 from nps_service.errors import FieldError
 from nps_service.filters import (
     ResponseFilter,
@@ -118,7 +117,7 @@ def _wants_csv(request: Request, fmt: str | None) -> bool:
 )
 def get_scores(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     _key: ReadKey,
     scope: Annotated[ResponseFilter, Depends(response_filter)],
     options: Annotated[ScoreOptions, Depends(score_options)],
@@ -150,7 +149,7 @@ def get_scores(
 )
 def get_trend(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     _key: ReadKey,
     scope: Annotated[ResponseFilter, Depends(response_filter)],
     options: Annotated[ScoreOptions, Depends(score_options)],
@@ -179,7 +178,7 @@ def get_trend(
 )
 def get_comparison(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     _key: ReadKey,
     scope: Annotated[ResponseFilter, Depends(response_filter)],
     options: Annotated[ScoreOptions, Depends(score_options)],

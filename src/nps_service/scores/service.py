@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from nps_service.filters import ResponseFilter
@@ -47,19 +48,30 @@ def compute_scores(
     groups = _sorted(score_groups(totals, options), options)
     if options.limit is not None:
         groups = groups[: options.limit]
-    query = ScoreQuery.model_validate(
-        {
-            **scope.echo(),
-            "interval": options.interval.value if options.interval else None,
-            "group_by": options.group_by,
-            "weighted": options.weighted,
-            "confidence": options.confidence,
-            "min_n": options.min_n,
-            "sort": options.sort,
-            "limit": options.limit,
-        }
+    query = query_echo(
+        ScoreQuery,
+        scope,
+        options,
+        interval=options.interval.value if options.interval else None,
+        sort=options.sort,
     )
-    return {"query": query.model_dump(mode="json", by_alias=True), "groups": groups}
+    return {"query": query, "groups": groups}
+
+
+def query_echo(
+    model: type[BaseModel], scope: ResponseFilter, options: ScoreOptions, **extra: Any
+) -> dict[str, Any]:
+    """The `query` part of a body: filters and options as the server understood them."""
+    echo = {
+        **scope.echo(),
+        "group_by": options.group_by,
+        "weighted": options.weighted,
+        "confidence": options.confidence,
+        "min_n": options.min_n,
+        "limit": options.limit,
+        **extra,
+    }
+    return model.model_validate(echo).model_dump(mode="json", by_alias=True)
 
 
 def score_groups(totals: list[GroupTotals], options: ScoreOptions) -> list[dict[str, Any]]:

@@ -12,7 +12,13 @@ from nps_service.rollups.models import METRICS
 from nps_service.scores.buckets import Interval
 from nps_service.scores.query import group_totals
 from nps_service.scores.schemas import TrendQuery
-from nps_service.scores.service import ScoreOptions, key_order_tuple, score_groups
+from nps_service.scores.service import (
+    ScoreOptions,
+    key_order_tuple,
+    metric_of,
+    query_echo,
+    score_groups,
+)
 from nps_service.scores.stats import adjusted_wald, weighted_trend, z_for
 
 
@@ -41,9 +47,7 @@ def compute_trend(
         ]
         metrics = {}
         for metric in METRICS:
-            rows = [
-                b["overall"] if metric == "overall" else b["dimensions"][metric] for b in buckets
-            ]
+            rows = [metric_of(bucket, metric) for bucket in buckets]
             metrics[metric] = _metric_trend(positions, rows, z)
         groups.append(
             {
@@ -54,18 +58,8 @@ def compute_trend(
                 "dimensions": {name: metrics[name] for name in DIMENSIONS},
             }
         )
-    query = TrendQuery.model_validate(
-        {
-            **scope.echo(),
-            "interval": interval.value,
-            "group_by": options.group_by,
-            "weighted": options.weighted,
-            "confidence": options.confidence,
-            "min_n": options.min_n,
-            "limit": options.limit,
-        }
-    )
-    return {"query": query.model_dump(mode="json", by_alias=True), "groups": groups}
+    query = query_echo(TrendQuery, scope, options, interval=interval.value)
+    return {"query": query, "groups": groups}
 
 
 def _position(first: date, bucket: date, interval: Interval) -> float:
