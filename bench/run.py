@@ -424,6 +424,8 @@ class Query:
     name: str
     params: dict[str, str]
     duckdb_sql: str
+    path: str = "/v1/scores"
+    moments: bool = False  # key drivers: the raw baseline sums the moments too
 
 
 def dashboard_queries(url: str) -> list[Query]:
@@ -451,6 +453,20 @@ def dashboard_queries(url: str) -> list[Query]:
         "count(logistics) nl, count(*) FILTER (WHERE logistics >= 9) pl, "
         "count(*) FILTER (WHERE logistics <= 6) dl"
     )
+    # Key drivers' complete-case moments (n, Σx, Σxy over score and the four ratings).
+    variables = ("score", "logistics", "product", "service", "app")
+    moments = ", ".join(
+        [
+            "count(*) FILTER (WHERE logistics IS NOT NULL AND product IS NOT NULL "
+            "AND service IS NOT NULL AND app IS NOT NULL) cc"
+        ]
+        + [
+            f"sum({a} * {b}) FILTER (WHERE logistics IS NOT NULL AND product IS NOT NULL "
+            f"AND service IS NOT NULL AND app IS NOT NULL) s_{a}_{b}"
+            for i, a in enumerate(variables)
+            for b in ("1", *variables[i:])
+        ]
+    )
     tz = "Asia/Shanghai"
     ranged = {"from": str(start), "to": str(end), "tz": tz}
     return [
@@ -471,6 +487,20 @@ def dashboard_queries(url: str) -> list[Query]:
             {**ranged, "category": category[0], "group_by": "merchant_id", "sort": "-ci_low"},
             f"SELECT merchant_id, {nps} FROM responses WHERE category = '{category[0]}' "
             f"AND {window} GROUP BY 1",
+        ),
+        Query(
+            "key drivers, all time",
+            {},
+            f"SELECT {nps}, {moments} FROM responses",
+            path="/v1/drivers",
+            moments=True,
+        ),
+        Query(
+            f"key drivers of {category[0]}, 90 days",
+            {**ranged, "category": category[0]},
+            f"SELECT {nps}, {moments} FROM responses WHERE category = '{category[0]}' AND {window}",
+            path="/v1/drivers",
+            moments=True,
         ),
     ]
 
@@ -518,6 +548,7 @@ def raw_postgres(url: str, query: Query) -> Callable[[], object]:
                 interval=interval,
                 group_by=group_by,
                 weighted=False,
+                moments=query.moments,
                 use_rollups=False,
             )
 
@@ -610,7 +641,7 @@ def main() -> None:
             for query in queries:
 
                 def api(q: Query = query) -> object:
-                    reply = http.get("/v1/scores", params=q.params)
+                    reply = http.get(q.path, params=q.params)
                     reply.raise_for_status()
                     return reply
 

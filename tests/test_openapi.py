@@ -20,6 +20,7 @@ EXPECTED_OPERATION_IDS = {
     ("get", "/v1/scores/trend"): "scores:trend",
     ("get", "/v1/merchants"): "merchants:list",
     ("get", "/v1/merchants/{merchant_id}/scorecard"): "merchants:scorecard",
+    ("get", "/v1/drivers"): "drivers:get",
     ("get", "/healthz"): "ops:healthz",
     ("get", "/readyz"): "ops:readyz",
     ("get", "/metrics"): "ops:metrics",

@@ -29,6 +29,7 @@ from nps_service.responses.service import ingest_batch
 from nps_service.rollups.fold import fold_all, fold_batch
 from nps_service.rollups.grains import DAY_CST, WEEK_CST, choose_grain
 from nps_service.rollups.models import PendingRollup, rollups
+from nps_service.rollups.moments import moment_sums
 from nps_service.rollups.plan import plan
 from nps_service.scores.buckets import Interval
 from nps_service.scores.query import GroupTotals, group_totals
@@ -165,6 +166,7 @@ def _totals(
             interval=interval,
             group_by=group_by,
             weighted=weighted,
+            moments=True,
             use_rollups=use_rollups,
         )
     return {tuple(sorted(g.key.items())): g for g in groups}
@@ -191,6 +193,17 @@ def _assert_same(
                 assert getattr(got, field) == pytest.approx(
                     getattr(want, field), rel=1e-9, abs=1e-12
                 ), (key, metric, field)
+        # Complete-case moments (key drivers): integer sums exactly, weighted ones to 1e-9.
+        got_moments, want_moments = routed[key].by_label, expected.by_label
+        for moment in moment_sums(expected.weighted):
+            got_value, want_value = got_moments[moment.name], want_moments[moment.name]
+            where = (key, moment.name)
+            if moment.weighted:
+                want = pytest.approx(float(want_value), rel=1e-9, abs=1e-12)
+                assert float(got_value) == want, where
+            else:
+                assert got_value == want_value, where
+                assert isinstance(got_value, int), where
 
 
 @settings(

@@ -14,6 +14,7 @@ from nps_service import __version__
 from nps_service.body_limit import BodySizeLimitMiddleware
 from nps_service.config import Settings, get_settings
 from nps_service.db import create_db_engine, make_session_factory
+from nps_service.drivers.router import router as drivers_router
 from nps_service.errors import install_error_handlers
 from nps_service.migrate import head_revision
 from nps_service.openapi_docs import customise_openapi
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(responses_router)
     app.include_router(scores_router)
     app.include_router(merchants_router)
+    app.include_router(drivers_router)
     app.include_router(ops_router)
 
     # The last added is outermost: metrics see every request; the body limit runs before

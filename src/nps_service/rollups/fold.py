@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from nps_service.rollups.grains import GRAINS, ROLLUP_FIELDS, Level
 from nps_service.rollups.models import CLASSES, METRICS, SUM_COLUMNS
+from nps_service.rollups.moments import MOMENTS, VARIABLES, MomentSum
 from nps_service.rollups.plan import floor_to
 
 logger = logging.getLogger("nps_service.rollups")
@@ -33,6 +34,14 @@ _CLASS_TEST = {"promoters": ">= 9", "passives": "BETWEEN 7 AND 8", "detractors":
 _KEY = ("grain", "level", *ROLLUP_FIELDS, "slot_start")
 _ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 _ANSWER_FIELDS = ("submitted_at", "score", *METRICS[1:], "weight")
+# The batch also carries each variable (and the weight) of complete cases only, NULL for
+# the other answers, so that a moment is a plain SUM of products: NULLs drop out, and no
+# per-aggregate FILTER is evaluated for each of the ~40 moment sums.
+_COMPLETE = " AND ".join(f"r.{d} IS NOT NULL" for d in METRICS[1:])
+_COMPLETE_FIELDS = {
+    **{f"cc_{v}": _METRIC_SOURCE[v] for v in VARIABLES},
+    "cc_weight": "r.weight",
+}
 # Pending rows up to and including the batch's last (submitted_at, id).
 _UP_TO_CUTOFF = "({p}submitted_at, {p}id) <= (:cut_at, :cut_id)"
 
@@ -47,7 +56,19 @@ def _sums_sql() -> list[str]:
             f"COALESCE(SUM(r.weight) FILTER (WHERE {column} {_CLASS_TEST[k]}), 0)" for k in CLASSES
         ]
         parts.append(f"COALESCE(SUM(r.weight * r.weight) FILTER (WHERE {column} IS NOT NULL), 0)")
-    return parts
+    return parts + [_moment_sql(moment) for moment in MOMENTS]
+
+
+def _moment_sql(moment: MomentSum) -> str:
+    """One moment over the complete-case columns of the batch."""
+    factors = [f"r.cc_{v}" for v in moment.factors]
+    if moment.weighted:
+        factors = ["r.cc_weight", *factors]
+    if moment.weight_squared:
+        factors = ["r.cc_weight", "r.cc_weight"]
+    if not factors:
+        return "COUNT(r.cc_overall)"
+    return f"COALESCE(SUM({' * '.join(factors)}), 0)"
 
 
 def _slot_sql(dialect: str, level: Level) -> str:
@@ -67,7 +88,13 @@ def _slot_sql(dialect: str, level: Level) -> str:
 
 def _upsert_sql(dialect: str, cutoff: bool) -> str:
     """INSERT ... SELECT over every (grain, level), adding onto existing rows."""
-    needed = ", ".join(f"r.{c}" for c in (*_ANSWER_FIELDS, *ROLLUP_FIELDS))
+    needed = ", ".join(
+        [f"r.{c}" for c in (*_ANSWER_FIELDS, *ROLLUP_FIELDS)]
+        + [
+            f"CASE WHEN {_COMPLETE} THEN {expr} END AS {name}"
+            for name, expr in _COMPLETE_FIELDS.items()
+        ]
+    )
     batch = (
         f"WITH batch AS MATERIALIZED (SELECT {needed} FROM responses r "  # noqa: S608
         "JOIN pending_rollup p ON p.id = r.id"

@@ -2,13 +2,26 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Double, Index, Integer, SmallInteger, String, Table, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Double,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from nps_service.db import Base, UTCDateTime
 from nps_service.responses.models import DIMENSIONS
 from nps_service.rollups.grains import ABSENT, MERCHANT_GRAIN, ROLLUP_FIELDS
+from nps_service.rollups.moments import MOMENTS, MomentSum
 
 METRICS = ("overall", *DIMENSIONS)
 CLASSES = ("promoters", "passives", "detractors")
@@ -48,7 +61,15 @@ def _sum_columns() -> list[Column[object]]:
         columns += [Column(count_column(metric, k), Integer, nullable=False) for k in CLASSES]
         columns += [Column(weight_column(metric, k), Double, nullable=False) for k in CLASSES]
         columns.append(Column(squares_column(metric), Double, nullable=False))
+    columns += [Column(moment.name, _moment_type(moment), nullable=False) for moment in MOMENTS]
     return columns
+
+
+def _moment_type(moment: MomentSum) -> type[TypeEngine[Any]]:
+    if moment.weighted:
+        return Double
+    # Σx·y reaches 100 per answer: a slot of 21 million answers would overflow int4.
+    return Integer if not moment.factors else BigInteger
 
 
 SUM_COLUMNS = [column.name for column in _sum_columns()]

@@ -7,7 +7,7 @@ and raw answers in the few ranges no slot fits.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from nps_service.rollups.models import (
     squares_column,
     weight_column,
 )
+from nps_service.rollups.moments import PLAIN_MOMENTS, MomentSum, moment_sums
 from nps_service.rollups.plan import Piece, plan
 from nps_service.scores.buckets import Interval, as_date, bucket_expr, bucket_starts
 from nps_service.scores.stats import ClassTotals
@@ -55,13 +56,16 @@ class GroupTotals:
     key: dict[str, Any]
     sums: list[Any]
     weighted: bool
+    moments: bool = False  # complete-case moment sums follow the class sums
+
+    @property
+    def by_label(self) -> dict[str, Any]:
+        return dict(zip(sum_labels(self.weighted, self.moments), self.sums, strict=True))
 
     @property
     def metrics(self) -> dict[str, ClassTotals]:
         """The sums per metric (the scores service reads `sums` directly, for speed)."""
-        return _metric_totals(
-            dict(zip(sum_labels(self.weighted), self.sums, strict=True)), self.weighted
-        )
+        return _metric_totals(self.by_label, self.weighted)
 
 
 @dataclass(frozen=True)
@@ -74,19 +78,57 @@ class _Shape:
     span: tuple[datetime, datetime] | None
     dialect: str
     scope: ResponseFilter
+    moments: bool
 
 
-def sum_labels(weighted: bool) -> list[str]:
-    """Per metric: the class counts, then (weighted) the class weights and Σw²."""
+def sum_labels(weighted: bool, moments: bool = False) -> list[str]:
+    """Per metric: the class counts, then (weighted) the class weights and Σw²; then,
+    if asked, the complete-case moments (`rollups.moments`)."""
     labels = []
     for metric in METRICS:
         labels += [f"{metric}__{k}" for k in CLASSES]
         if weighted:
             labels += [f"{metric}__w_{k}" for k in CLASSES] + [f"{metric}__w_squares"]
+    if moments:
+        labels += [moment.name for moment in moment_sums(weighted)]
     return labels
 
 
-def _row_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
+# Sums that are whole numbers: counts and unweighted moments.
+_INTEGER_LABELS = frozenset(
+    [f"{metric}__{k}" for metric in METRICS for k in CLASSES]
+    + [moment.name for moment in PLAIN_MOMENTS]
+)
+_COMPLETE_CASE = and_(*(getattr(Response, d).is_not(None) for d in DIMENSIONS))
+
+
+def _moment_term(moment: MomentSum) -> ColumnElement[Any]:
+    """What a moment adds up for one answer (the fold multiplies in the same order)."""
+    factors: list[Any] = [_METRIC_COLUMNS[v] for v in moment.factors]
+    if moment.weight_squared:
+        factors = [Response.weight, Response.weight]
+    elif moment.weighted:
+        factors = [Response.weight, *factors]
+    term = factors[0]
+    for factor in factors[1:]:
+        term = term * factor
+    result: ColumnElement[Any] = term
+    return result
+
+
+def _moment_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
+    """Complete-case moments over answer rows."""
+    columns: list[ColumnElement[Any]] = []
+    for moment in moment_sums(weighted):
+        if not moment.factors and not moment.weighted:
+            total: ColumnElement[Any] = func.count()
+        else:
+            total = func.sum(_moment_term(moment))
+        columns.append(total.filter(_COMPLETE_CASE).label(moment.name))
+    return columns
+
+
+def _row_aggregates(weighted: bool, moments: bool) -> list[ColumnElement[Any]]:
     """Sums over answer rows, labelled as `sum_labels` lists them."""
     columns: list[ColumnElement[Any]] = []
     for name, column in _METRIC_COLUMNS.items():
@@ -106,18 +148,20 @@ def _row_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
                 .filter(column.is_not(None))
                 .label(f"{name}__w_squares")
             )
+    if moments:
+        columns += _moment_aggregates(weighted)
     return columns
 
 
 def _summed(column: ColumnElement[Any], label: str) -> ColumnElement[Any]:
     """SUM that stays an integer for counts (PostgreSQL sums bigints as numeric)."""
     total: ColumnElement[Any] = func.sum(column)
-    if "__w_" not in label:
+    if label in _INTEGER_LABELS:
         total = cast(total, BigInteger)
     return total.label(label)
 
 
-def _rollup_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
+def _rollup_aggregates(weighted: bool, moments: bool) -> list[ColumnElement[Any]]:
     """Sums over rollup rows, labelled as `sum_labels` lists them."""
     columns: list[ColumnElement[Any]] = []
     for metric in METRICS:
@@ -130,6 +174,10 @@ def _rollup_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
             columns.append(
                 func.sum(rollups.c[squares_column(metric)]).label(f"{metric}__w_squares")
             )
+    if moments:
+        columns += [
+            _summed(rollups.c[moment.name], moment.name) for moment in moment_sums(weighted)
+        ]
     return columns
 
 
@@ -169,7 +217,9 @@ def _raw_statement(
     """Answer rows in scope (and within the pieces, when given; not folded yet, if asked)."""
     fields = {name: getattr(Response, name) for name in shape.group_by}
     keys = _keys(shape, Response.submitted_at, fields)
-    statement = select(*keys, *_row_aggregates(shape.weighted)).where(*shape.scope.where())
+    statement = select(*keys, *_row_aggregates(shape.weighted, shape.moments)).where(
+        *shape.scope.where()
+    )
     if pending_only:
         # The time test on the pending table's own (indexed) copy keeps this a short index
         # scan of the pending tail, whatever the planner believes about the answers.
@@ -212,7 +262,7 @@ def _rollup_statements(shape: _Shape, grain: Grain, pieces: list[Piece]) -> list
             continue
         level = group[0].level
         assert level is not None  # only slot pieces reach here, grouped by level
-        statement = select(*keys, *_rollup_aggregates(shape.weighted)).where(
+        statement = select(*keys, *_rollup_aggregates(shape.weighted, shape.moments)).where(
             *common, rollups.c.level == level.id, _within(rollups.c.slot_start, group)
         )
         statements.append(_grouped(statement, keys))
@@ -247,14 +297,17 @@ def group_totals(
     interval: Interval | None,
     group_by: list[str],
     weighted: bool,
+    moments: bool = False,
     use_rollups: bool = True,
 ) -> list[GroupTotals]:
-    """Class totals for every (bucket, group fields) combination that has responses."""
+    """Class totals (and, if asked, complete-case moments) for every (bucket, group
+    fields) combination that has responses."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         _enter_snapshot(session)
+    shape = _Shape(interval, group_by, weighted, None, dialect, scope, moments)
     with bounded_time(session, bool(scope.properties)):
-        return _totals(session, scope, interval, group_by, weighted, use_rollups, dialect)
+        return _totals(session, shape, use_rollups)
 
 
 def _enter_snapshot(session: Session) -> None:
@@ -281,21 +334,14 @@ def _enter_snapshot(session: Session) -> None:
 _SNAPSHOT = "nps_score_snapshot"
 
 
-def _totals(
-    session: Session,
-    scope: ResponseFilter,
-    interval: Interval | None,
-    group_by: list[str],
-    weighted: bool,
-    use_rollups: bool,
-    dialect: str,
-) -> list[GroupTotals]:
+def _totals(session: Session, shape: _Shape, use_rollups: bool) -> list[GroupTotals]:
+    scope, interval, group_by = shape.scope, shape.interval, shape.group_by
     span = None
     if interval is not None:
         span = _span(session, scope)
         if span is None:
             return []
-    shape = _Shape(interval, group_by, weighted, span, dialect, scope)
+        shape = replace(shape, span=span)
     # Rollups keep no properties: property filters are answered from the answers.
     grain = (
         choose_grain({*scope.segments, *group_by}) if use_rollups and not scope.properties else None
@@ -320,7 +366,7 @@ def _totals(
 
 def _merge(session: Session, statements: list[Select[Any]], shape: _Shape) -> list[GroupTotals]:
     """Add up the sources' rows per group in the database: one result row per group."""
-    labels = sum_labels(shape.weighted)
+    labels = sum_labels(shape.weighted, shape.moments)
     names = _key_names(shape)
     width = len(names)
     if len(statements) == 1:
@@ -343,9 +389,9 @@ def _merge(session: Session, statements: list[Select[Any]], shape: _Shape) -> li
         key = dict(zip(names, row[:width]))  # noqa: B905 - same length
         if bucketed:
             key["bucket"] = as_date(key["bucket"]).isoformat()
-        groups.append(GroupTotals(key, sums, shape.weighted))
+        groups.append(GroupTotals(key, sums, shape.weighted, shape.moments))
     if not groups and not grouped:
-        groups.append(GroupTotals({}, [0] * len(labels), shape.weighted))
+        groups.append(GroupTotals({}, [0] * len(labels), shape.weighted, shape.moments))
     return groups
 
 

@@ -1,0 +1,107 @@
+"""Key drivers per group, from the same rollups as the scores (plus the moment sums)."""
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from nps_service.drivers.relative_weights import (
+    PREDICTORS,
+    DriverModel,
+    complete_cases,
+    fit,
+    priority_order,
+    priority_score,
+)
+from nps_service.drivers.schemas import DriversQuery
+from nps_service.filters import ResponseFilter
+from nps_service.scores.query import GroupTotals, group_totals
+from nps_service.scores.service import ScoreOptions, key_order_tuple, query_echo, score_groups
+from nps_service.scores.stats import z_for
+
+
+def compute_drivers(
+    session: Session, scope: ResponseFilter, options: ScoreOptions
+) -> dict[str, Any]:
+    """One model per group: the body in the shape of `DriversOut`."""
+    totals = group_totals(
+        session,
+        scope,
+        interval=options.interval,
+        group_by=options.group_by,
+        weighted=options.weighted,
+        moments=True,
+    )
+    z = z_for(options.confidence)
+    groups = [
+        _group(group, scores, options, z)
+        for group, scores in zip(totals, score_groups(totals, options), strict=True)
+    ]
+    names = (["bucket"] if options.interval else []) + options.group_by
+    groups.sort(key=lambda group: key_order_tuple(group["key"], names))
+    if options.limit is not None:
+        groups = groups[: options.limit]
+    query = query_echo(
+        DriversQuery,
+        scope,
+        options,
+        interval=options.interval.value if options.interval else None,
+    )
+    return {"query": query, "groups": groups}
+
+
+def _group(
+    totals: GroupTotals, scores: dict[str, Any], options: ScoreOptions, z: float
+) -> dict[str, Any]:
+    cases = complete_cases(totals.by_label, options.weighted)
+    suppressed = 0 < cases.n < options.min_n
+    reason: str | None
+    if suppressed:
+        model = None
+        reason = f"suppressed: {cases.n} complete cases, fewer than min_n = {options.min_n}"
+    else:
+        model = fit(cases, z)
+        reason = model.reason
+    dimensions = {d: _dimension(cases.n, model, d, scores["dimensions"][d]) for d in PREDICTORS}
+    ranked = {
+        d: (body["priority_score"], body["relative_weight_share"])
+        for d, body in dimensions.items()
+        if body["priority_score"] is not None
+    }
+    order = priority_order(ranked)
+    for position, name in enumerate(order, start=1):
+        dimensions[name]["priority"] = position
+    return {
+        "key": scores["key"],
+        "n": cases.n,
+        "effective_n": cases.effective_n,
+        "suppressed": suppressed,
+        "fitted": model is not None and model.fitted,
+        "reason": reason,
+        "r_squared": model.r_squared if model else None,
+        "overall_mean": model.overall_mean if model else None,
+        "overall": scores["overall"],
+        "dimensions": dimensions,
+        "priority": order,
+    }
+
+
+def _dimension(
+    n: int, model: DriverModel | None, name: str, score: dict[str, Any]
+) -> dict[str, Any]:
+    driver = model.drivers[name] if model else None
+    share = driver.relative_weight_share if driver else None
+    interval = driver.correlation_ci if driver else None
+    return {
+        "n": n,
+        "mean": driver.mean if driver else None,
+        "correlation": driver.correlation if driver else None,
+        "correlation_ci_low": interval[0] if interval else None,
+        "correlation_ci_high": interval[1] if interval else None,
+        "standardized_beta": driver.standardized_beta if driver else None,
+        "relative_weight": driver.relative_weight if driver else None,
+        "relative_weight_share": share,
+        "nps": score["nps"],
+        "score": score,
+        "priority_score": priority_score(share, score["nps"]),
+        "priority": None,
+    }
