@@ -31,8 +31,8 @@ CLASSES = ("promoters", "passives", "detractors")
 
 def _columns() -> list[sa.Column[object]]:
     columns: list[sa.Column[object]] = [sa.Column("cc_n", sa.Integer(), nullable=False)]
-    columns += [sa.Column(f"cc_sum_{v}", sa.BigInteger(), nullable=False) for v in VARIABLES]
-    columns += [sa.Column(f"cc_sum_{a}_{b}", sa.BigInteger(), nullable=False) for a, b in PAIRS]
+    columns += [sa.Column(f"cc_sum_{v}", sa.Integer(), nullable=False) for v in VARIABLES]
+    columns += [sa.Column(f"cc_sum_{a}_{b}", sa.Integer(), nullable=False) for a, b in PAIRS]
     columns.append(sa.Column("cc_w", sa.Double(), nullable=False))
     columns += [sa.Column(f"cc_w_sum_{v}", sa.Double(), nullable=False) for v in VARIABLES]
     columns += [sa.Column(f"cc_w_sum_{a}_{b}", sa.Double(), nullable=False) for a, b in PAIRS]

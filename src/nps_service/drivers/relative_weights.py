@@ -99,19 +99,10 @@ def fit(cases: CompleteCases, z: float) -> DriverModel:
     r_xy = np.array([correlation[d, "overall"] for d in moving], dtype=np.float64)
     weights, betas = _johnson(r_xx, r_xy)
     r_squared = min(float(weights.sum()), 1.0)
-    found = dict(zip(moving, zip(weights.tolist(), betas.tolist(), strict=True), strict=True))
-    drivers = {}
-    for d in PREDICTORS:
-        # A dimension that does not vary explains nothing: its weight is exactly 0.
-        weight, beta = found.get(d, (0.0, None))
-        drivers[d] = Driver(
-            mean=cases.sums[d] / cases.total,
-            correlation=correlation.get((d, "overall")),
-            correlation_ci=_fisher_interval(correlation.get((d, "overall")), cases.effective_n, z),
-            standardized_beta=beta,
-            relative_weight=weight,
-            relative_weight_share=weight / r_squared if r_squared > 0 else None,
-        )
+    fitted = dict(zip(moving, zip(weights.tolist(), betas.tolist(), strict=True), strict=True))
+    # A dimension that does not vary explains nothing: its weight is exactly 0.
+    found = {d: fitted.get(d, (0.0, None)) for d in PREDICTORS}
+    drivers = _drivers(cases, correlation, z, found, r_squared)
     return DriverModel(True, None, r_squared, cases.sums["overall"] / cases.total, drivers)
 
 
@@ -119,19 +110,31 @@ def _unfitted(
     cases: CompleteCases, correlation: Mapping[tuple[str, str], float], z: float, reason: str
 ) -> DriverModel:
     """No model: means and correlations where they exist, nothing that needs the fit."""
-    drivers = {
-        d: Driver(
-            mean=cases.sums[d] / cases.total if cases.total else None,
-            correlation=correlation.get((d, "overall")),
-            correlation_ci=_fisher_interval(correlation.get((d, "overall")), cases.effective_n, z),
-            standardized_beta=None,
-            relative_weight=None,
-            relative_weight_share=None,
-        )
-        for d in PREDICTORS
-    }
     mean = cases.sums["overall"] / cases.total if cases.total else None
-    return DriverModel(False, reason, None, mean, drivers)
+    return DriverModel(False, reason, None, mean, _drivers(cases, correlation, z, {}, None))
+
+
+def _drivers(
+    cases: CompleteCases,
+    correlation: Mapping[tuple[str, str], float],
+    z: float,
+    found: Mapping[str, tuple[float, float | None]],
+    r_squared: float | None,
+) -> dict[str, Driver]:
+    """Each dimension's figures; `found` holds (relative weight, beta) when fitted."""
+    drivers = {}
+    for d in PREDICTORS:
+        weight, beta = found.get(d, (None, None))
+        r = correlation.get((d, "overall"))
+        drivers[d] = Driver(
+            mean=cases.sums[d] / cases.total if cases.total else None,
+            correlation=r,
+            correlation_ci=_fisher_interval(r, cases.effective_n, z),
+            standardized_beta=beta,
+            relative_weight=weight,
+            relative_weight_share=None if weight is None or not r_squared else weight / r_squared,
+        )
+    return drivers
 
 
 def _centred(cases: CompleteCases) -> dict[tuple[str, str], float]:

@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Double,
     Index,
@@ -66,10 +65,10 @@ def _sum_columns() -> list[Column[object]]:
 
 
 def _moment_type(moment: MomentSum) -> type[TypeEngine[Any]]:
-    if moment.weighted:
-        return Double
-    # Σx·y reaches 100 per answer: a slot of 21 million answers would overflow int4.
-    return Integer if not moment.factors else BigInteger
+    # int4 like the counts (PostgreSQL sums them in a fast int8 accumulator): Σx·y adds at
+    # most 100 per answer, so a slot overflows only past 21 million answers, and then the
+    # fold fails loudly rather than losing anything.
+    return Double if moment.weighted else Integer
 
 
 SUM_COLUMNS = [column.name for column in _sum_columns()]
