@@ -61,11 +61,7 @@ def _sums_sql() -> list[str]:
 
 def _moment_sql(moment: MomentSum) -> str:
     """One moment over the complete-case columns of the batch."""
-    factors = [f"r.cc_{v}" for v in moment.factors]
-    if moment.weighted:
-        factors = ["r.cc_weight", *factors]
-    if moment.weight_squared:
-        factors = ["r.cc_weight", "r.cc_weight"]
+    factors = moment.terms("r.cc_weight", {v: f"r.cc_{v}" for v in VARIABLES})
     if not factors:
         return "COUNT(r.cc_overall)"
     return f"COALESCE(SUM({' * '.join(factors)}), 0)"

@@ -8,12 +8,15 @@ rollups too. Unweighted sums are integers (exact); weighted ones are floats: Σw
 Σw·x·y and Σw² (for Kish's effective n).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from nps_service.responses.models import DIMENSIONS
 
 # The overall score first (the response variable), then the predictors.
 VARIABLES = ("overall", *DIMENSIONS)
+T = TypeVar("T")
 PAIRS = tuple((a, b) for i, a in enumerate(VARIABLES) for b in VARIABLES[i:])
 
 
@@ -25,6 +28,12 @@ class MomentSum:
     factors: tuple[str, ...]  # variables multiplied together (none: a count or Σw)
     weighted: bool  # each term is multiplied by the answer's weight
     weight_squared: bool = False  # Σw² (with no factors)
+
+    def terms(self, weight: T, variables: Mapping[str, T]) -> list[T]:
+        """What one answer's term multiplies, weight first (an empty list: a count)."""
+        if self.weight_squared:
+            return [weight, weight]
+        return ([weight] if self.weighted else []) + [variables[v] for v in self.factors]
 
 
 def _moment_sums(weighted: bool) -> tuple[MomentSum, ...]:

@@ -104,11 +104,7 @@ _COMPLETE_CASE = and_(*(getattr(Response, d).is_not(None) for d in DIMENSIONS))
 
 def _moment_term(moment: MomentSum) -> ColumnElement[Any]:
     """What a moment adds up for one answer (the fold multiplies in the same order)."""
-    factors: list[Any] = [_METRIC_COLUMNS[v] for v in moment.factors]
-    if moment.weight_squared:
-        factors = [Response.weight, Response.weight]
-    elif moment.weighted:
-        factors = [Response.weight, *factors]
+    factors: list[Any] = moment.terms(Response.weight, _METRIC_COLUMNS)
     term = factors[0]
     for factor in factors[1:]:
         term = term * factor
