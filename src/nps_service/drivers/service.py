@@ -15,7 +15,7 @@ from nps_service.drivers.relative_weights import (
 from nps_service.drivers.schemas import DriversQuery
 from nps_service.filters import ResponseFilter
 from nps_service.scores.query import GroupTotals, group_totals
-from nps_service.scores.service import ScoreOptions, key_order_tuple, query_echo, score_groups
+from nps_service.scores.service import ScoreOptions, query_echo, score_groups, sort_groups
 from nps_service.scores.stats import z_for
 
 
@@ -36,8 +36,7 @@ def compute_drivers(
         _group(group, scores, options, z)
         for group, scores in zip(totals, score_groups(totals, options), strict=True)
     ]
-    names = (["bucket"] if options.interval else []) + options.group_by
-    groups.sort(key=lambda group: key_order_tuple(group["key"], names))
+    groups = sort_groups(groups, options)  # by key: the router allows no other order
     if options.limit is not None:
         groups = groups[: options.limit]
     query = query_echo(

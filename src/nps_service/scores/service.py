@@ -45,7 +45,7 @@ def compute_scores(
         group_by=options.group_by,
         weighted=options.weighted,
     )
-    groups = _sorted(score_groups(totals, options), options)
+    groups = sort_groups(score_groups(totals, options), options)
     if options.limit is not None:
         groups = groups[: options.limit]
     query = query_echo(
@@ -123,7 +123,8 @@ def key_order_tuple(key: dict[str, Any], names: list[str]) -> list[tuple[bool, s
     return [(key[name] is None, key[name] or "") for name in names]
 
 
-def _sorted(groups: list[dict[str, Any]], options: ScoreOptions) -> list[dict[str, Any]]:
+def sort_groups(groups: list[dict[str, Any]], options: ScoreOptions) -> list[dict[str, Any]]:
+    """Groups in `options.sort` order (`key`, or an overall field, `-` for descending)."""
     descending = options.sort.startswith("-")
     field = options.sort.lstrip("-")
     key_order = (["bucket"] if options.interval else []) + options.group_by
