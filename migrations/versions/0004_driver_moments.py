@@ -25,7 +25,6 @@ VARIABLES = ("overall", "logistics", "product", "service", "app")
 PAIRS = [(a, b) for i, a in enumerate(VARIABLES) for b in VARIABLES[i:]]
 MERCHANT_INDEX = "ix_rollups_merchants_by_category"
 FIELDS = ("merchant_id", "channel", "region", "platform", "touchpoint")
-METRICS = VARIABLES
 CLASSES = ("promoters", "passives", "detractors")
 
 
@@ -72,7 +71,7 @@ def _create_merchant_index() -> None:
         MERCHANT_INDEX,
         "rollups",
         ["category", "level", "slot_start"],
-        postgresql_include=[*FIELDS, *(f"{m}_{k}" for m in METRICS for k in CLASSES)],
+        postgresql_include=[*FIELDS, *(f"{m}_{k}" for m in VARIABLES for k in CLASSES)],
         postgresql_where=sa.text("grain = 6"),
         sqlite_where=sa.text("grain = 6"),
     )
