@@ -16,14 +16,8 @@ from typing import Any
 
 import pytest
 
-from nps_service.demo import (
-    BAD_LOGISTICS_MERCHANTS,
-    CSV_COLUMNS,
-    DemoConfig,
-    generate,
-    write_csv,
-    write_ndjson,
-)
+from nps_service.demo import BAD_LOGISTICS_MERCHANTS, DemoConfig, generate
+from nps_service.responses.formats import CSV_COLUMNS, write_csv, write_ndjson
 from nps_service.responses.schemas import ResponseIn
 
 # A fixed end in the past: answers must not be in the future when validated.

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from nps_service.config import Settings
 from nps_service.db import create_db_engine
 from nps_service.filters import ResponseFilter
-from nps_service.importer import import_stream
 from nps_service.responses import export
+from nps_service.responses.importer import import_stream
 from nps_service.responses.models import Response
 from tests.helpers import answer, assert_problem, post_all
 

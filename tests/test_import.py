@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from nps_service.config import Settings
 from nps_service.db import create_db_engine
-from nps_service.importer import CSV_COLUMNS, ImportFailed, import_stream
-from nps_service.responses.models import Response
-from nps_service.rollups.models import PendingRollup
+from nps_service.responses.formats import CSV_COLUMNS
+from nps_service.responses.importer import ImportFailed, import_stream
+from nps_service.responses.models import PendingRollup, Response
 
 HEADER = ",".join(CSV_COLUMNS)
 

@@ -7,10 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from nps_service import properties
 from nps_service.config import Settings
 from nps_service.db import create_db_engine, make_session_factory
 from nps_service.errors import QueryTooBroad
+from nps_service.responses import filtering as properties
 from nps_service.rollups.fold import fold_all
 from tests.helpers import answer, assert_problem, post_all
 

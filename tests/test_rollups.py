@@ -9,8 +9,10 @@ line up with slots) must give the same totals through the rollups as through a r
 import os
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,16 +25,17 @@ from sqlalchemy.orm import Session
 from nps_service.config import Settings
 from nps_service.db import create_db_engine, make_session_factory
 from nps_service.filters import ResponseFilter
-from nps_service.responses.models import Response
+from nps_service.responses.ingest import ingest_batch
+from nps_service.responses.models import PendingRollup, Response
 from nps_service.responses.schemas import ResponseIn
-from nps_service.responses.service import ingest_batch
+from nps_service.rollups import SqlTotals, TotalsQuery
 from nps_service.rollups.fold import fold_all, fold_batch
 from nps_service.rollups.grains import DAY_CST, WEEK_CST, choose_grain
-from nps_service.rollups.models import PendingRollup, rollups
+from nps_service.rollups.models import rollups
 from nps_service.rollups.moments import moment_sums
 from nps_service.rollups.plan import plan
-from nps_service.scores.buckets import Interval
-from nps_service.scores.query import GroupTotals, group_totals
+from nps_service.stats.nps import ClassTotals
+from nps_service.survey import Interval
 from nps_service.timezones import local_midnight
 
 WINDOWS = [
@@ -128,6 +131,47 @@ def queries(draw: st.DrawFn) -> tuple[ResponseFilter, Interval | None, list[str]
     interval = draw(st.sampled_from([None, Interval.DAY, Interval.WEEK, Interval.MONTH]))
     scope = ResponseFilter(start=start, end=end, tz=tz, segments=segments)
     return scope, interval, group_by, draw(st.booleans())
+
+
+@dataclass(frozen=True)
+class GroupTotals:
+    """One group of an engine result, with each metric's sums as a `ClassTotals`."""
+
+    key: dict[str, Any]
+    metrics: dict[str, ClassTotals]
+    by_label: Mapping[str, int | float]  # the complete-case moments
+    weighted: bool
+
+
+def group_totals(
+    session: Session,
+    scope: ResponseFilter,
+    *,
+    interval: Interval | None,
+    group_by: list[str],
+    weighted: bool,
+    moments: bool = False,
+    use_rollups: bool = True,
+) -> list[GroupTotals]:
+    """The engine's result for one query, group by group."""
+    query = TotalsQuery(scope, interval, group_by, weighted, moments)
+    result = SqlTotals(session, use_rollups=use_rollups).group_totals(query)
+    groups = []
+    for index, key in enumerate(result.keys):
+        metrics = {}
+        for metric, sums in result.metrics.items():
+            promoters, passives, detractors = sums.counts[index].tolist()
+            weights = sums.class_weights[index].tolist()
+            metrics[metric] = ClassTotals(
+                promoters,
+                passives,
+                detractors,
+                *weights,
+                weight_squares=float(sums.weight_squares[index]),
+            )
+        by_label = result.moments[index] if moments else {}
+        groups.append(GroupTotals(key, metrics, by_label, weighted))
+    return groups
 
 
 @pytest.fixture

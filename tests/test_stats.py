@@ -1,4 +1,4 @@
-"""Unit tests of nps_service.scores.stats against STATISTICS.md and an independent reference.
+"""Unit tests of nps_service.stats.nps against STATISTICS.md and an independent reference.
 
 No database here. Every expected number is either worked out by hand in a comment or
 computed by the small reference implementation below, which starts from raw lists of
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from nps_service.scores.stats import ClassTotals, MetricStats, classify, summarise, z_for
+from nps_service.stats.nps import ClassTotals, MetricStats, classify, summarise, z_for
 
 # Two-sided normal quantiles Φ⁻¹(1 − α/2), from published tables (15+ significant digits).
 Z_TABLE = {

@@ -11,7 +11,11 @@ from sqlalchemy.engine import Engine
 
 from nps_service.config import get_settings
 from nps_service.db import create_db_engine, make_session_factory
-from nps_service.importer import (
+from nps_service.keys import service as keys
+from nps_service.keys.service import Scope
+from nps_service.migrate import upgrade
+from nps_service.responses.formats import write_csv, write_ndjson
+from nps_service.responses.importer import (
     DEFAULT_CHUNK,
     ImportFailed,
     detect_format,
@@ -19,11 +23,8 @@ from nps_service.importer import (
     import_stream,
     open_counted,
 )
-from nps_service.keys import service as keys
-from nps_service.keys.service import Scope
-from nps_service.migrate import upgrade
 from nps_service.responses.schemas import ResponseIn
-from nps_service.rollups.fold import fold_all
+from nps_service.rollups import fold_all
 
 app = typer.Typer(
     help="nps-service: collect NPS answers and serve the global NPS.",
@@ -128,7 +129,7 @@ def demo_data(
     days: Annotated[int, typer.Option(min=1, help="Spread over this many days up to now.")] = 365,
 ) -> None:
     """Generate realistic answers: into the database (default) or to a file for `import`."""
-    from nps_service.demo import DemoConfig, generate, write_csv, write_ndjson
+    from nps_service.demo import DemoConfig, generate
 
     config = DemoConfig(count=count, seed=seed, days=days)
     if output is not None:

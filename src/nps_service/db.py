@@ -1,15 +1,12 @@
-"""Engine, session and column types shared by every domain package."""
+"""Engine, session factory and column types shared by every domain package."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, MetaData, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
-from starlette.concurrency import run_in_threadpool
 
 from nps_service.config import Settings
 
@@ -125,26 +122,3 @@ def _create_sqlite_engine(url: URL, settings: Settings) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request; services commit explicitly before answering.
-
-    Async on purpose: creating a session does no I/O, so it needs no worker thread. Only
-    ending a transaction that is still open (reads, errors) talks to the database, and
-    that runs in a worker thread. Each thread hop costs more than a single-row insert.
-    """
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
-        yield session
-    except Exception:
-        await run_in_threadpool(session.close)  # rolls back
-        raise
-    if session.in_transaction():
-        await run_in_threadpool(session.close)
-    else:
-        session.close()
-
-
-SessionDep = Annotated[Session, Depends(get_session)]

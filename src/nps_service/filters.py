@@ -1,25 +1,41 @@
-"""The query parameters shared by response listings and scores: time range, zone, tags."""
+"""Which answers a request covers: the time range, zone, tag and property filters.
 
+`FilterParams` is the query-parameter model that listings, exports and every analytic
+endpoint share; it validates all of its parameters in one pass (so one 422 names every
+bad one) and yields a `ResponseFilter`, plain data that the storage layer turns into SQL
+(`responses.filtering`). Endpoint families extend the model with their own parameters and
+cross-checks (`_check`), so each family has one composed parameter dependency.
+"""
+
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Query, Request
-from sqlalchemy import ColumnElement, and_
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from nps_service.errors import FieldError, InvalidInput
-from nps_service.properties import KEY, PREFIX, property_condition
-from nps_service.responses.models import SEGMENT_FIELDS, Response
+from nps_service.survey import SEGMENT_FIELDS
 from nps_service.timezones import parse_time_bound, parse_time_zone
 
+PROPERTY_PREFIX = "property."
+# Property keys that can be filtered on: the characters context values allow (no quotes,
+# so a key is safe inside a JSON path).
+PROPERTY_KEY = re.compile(r"^[\w\-.:/]{1,64}$")
 # No stored text can hold NUL (PostgreSQL refuses it even in a comparison).
 NUL_DETAIL = "must not contain NUL characters"
-
-SegmentValues = Annotated[
-    list[str] | None,
-    Query(description="Keep only these values; repeat the parameter or separate with commas."),
-]
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -33,22 +49,6 @@ class ResponseFilter:
     # `property.<key>=<value>`: answers whose property `key` is one of these strings.
     properties: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def where(self) -> list[ColumnElement[bool]]:
-        """SQL conditions selecting the responses in scope."""
-        conditions: list[ColumnElement[bool]] = []
-        if self.start is not None:
-            conditions.append(Response.submitted_at >= self.start)
-        if self.end is not None:
-            conditions.append(Response.submitted_at < self.end)
-        for name, values in self.segments.items():
-            column = getattr(Response, name)
-            conditions.append(column == values[0] if len(values) == 1 else column.in_(values))
-        conditions += [property_condition(key, values) for key, values in self.properties.items()]
-        return conditions
-
-    def clause(self) -> ColumnElement[bool]:
-        return and_(True, *self.where())
-
     def echo(self) -> dict[str, object]:
         """The filter as the `query` echo of a scores body shows it."""
         return {
@@ -57,27 +57,14 @@ class ResponseFilter:
             "tz": self.tz.key,
             "filters": {
                 **{name: list(values) for name, values in self.segments.items()},
-                **{PREFIX + key: list(values) for key, values in self.properties.items()},
+                **{PROPERTY_PREFIX + key: list(values) for key, values in self.properties.items()},
             },
         }
 
 
-def defer_parameter_errors(request: Request, errors: list[FieldError]) -> None:
-    """Remember bad parameters so that one 422 can name all of them, not just the first."""
-    request.state.parameter_errors = [*deferred_parameter_errors(request), *errors]
-
-
-def deferred_parameter_errors(request: Request) -> list[FieldError]:
-    """Errors recorded by `defer_parameter_errors` for this request."""
-    return list(getattr(request.state, "parameter_errors", []))
-
-
-def check_parameters(request: Request) -> None:
-    """Called first thing in an endpoint: one 422 naming every deferred error."""
-    errors = deferred_parameter_errors(request)
-    if errors:
-        summary = "; ".join(f"{e.parameter}: {e.detail}" for e in errors)
-        raise InvalidInput(summary, errors=errors)
+def invalid(detail: str) -> PydanticCustomError:
+    """A parameter error whose message is exactly `detail`."""
+    return PydanticCustomError("invalid_parameter", detail)
 
 
 def split_values(raw: list[str] | None) -> list[str]:
@@ -85,81 +72,176 @@ def split_values(raw: list[str] | None) -> list[str]:
     return [part.strip() for item in raw or [] for part in item.split(",") if part.strip()]
 
 
-def response_filter(
-    request: Request,
+def _segment_values(raw: list[str] | None) -> list[str] | None:
+    values = list(dict.fromkeys(split_values(raw)))
+    if any(len(value) > 64 for value in values):
+        raise invalid("values are at most 64 characters")
+    if any("\x00" in value for value in values):
+        raise invalid(NUL_DETAIL)
+    return values or None
+
+
+def _zone(name: str) -> str:
+    try:
+        parse_time_zone(name)
+    except ValueError as exc:
+        raise invalid(str(exc)) from exc
+    return name
+
+
+def _time_bound(raw: str | None) -> str | None:
+    """Syntax only (as UTC); the bound is read in the request's zone once that is known."""
+    if raw:
+        _parse_bound(raw, UTC_ZONE)
+    return raw or None
+
+
+def _parse_bound(raw: str, zone: ZoneInfo) -> datetime:
+    try:
+        return parse_time_bound(raw, zone)
+    except (ValueError, OverflowError) as exc:
+        raise invalid(str(exc)) from exc
+
+
+SegmentValues = Annotated[
+    list[str] | None,
+    AfterValidator(_segment_values),
+    Field(description="Keep only these values; repeat the parameter or separate with commas."),
+]
+TimeBound = Annotated[str | None, AfterValidator(_time_bound)]
+
+
+class ParameterErrors(Exception):
+    """Errors a parameter model found across fields, each tied to one parameter."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{name}: {detail}" for name, detail in errors))
+        self.errors = errors
+
+
+def _line(name: str, detail: str, value: object = None) -> InitErrorDetails:
+    return InitErrorDetails(type=invalid(detail), loc=(name,), input=value)
+
+
+class FilterParams(BaseModel):
+    """`from`, `to`, `tz`, the tag filters and `property.<key>` filters."""
+
+    # Other parameters are allowed through: `property.<key>` filters have open names.
+    model_config = ConfigDict(extra="allow")
+
     from_: Annotated[
-        str | None,
-        Query(
+        TimeBound,
+        Field(
             alias="from",
             description="Start (inclusive): RFC 3339 datetime, or a date meaning midnight in `tz`.",
         ),
-    ] = None,
+    ] = None
     to: Annotated[
-        str | None,
-        Query(
+        TimeBound,
+        Field(
             description="End (exclusive): RFC 3339 datetime, or a date meaning midnight in `tz`."
         ),
-    ] = None,
-    tz: Annotated[str, Query(description="IANA time zone for dates and buckets.")] = "UTC",
-    merchant_id: SegmentValues = None,
-    category: SegmentValues = None,
-    channel: SegmentValues = None,
-    region: SegmentValues = None,
-    platform: SegmentValues = None,
-    touchpoint: SegmentValues = None,
-) -> ResponseFilter:
-    """Parse and validate the shared filter parameters (422 names each bad one)."""
-    errors: list[FieldError] = []
-    zone = ZoneInfo("UTC")
-    try:
-        zone = parse_time_zone(tz)
-    except ValueError as exc:
-        errors.append(FieldError(parameter="tz", detail=str(exc)))
-    bounds: dict[str, datetime | None] = {"from": None, "to": None}
-    for name, raw in (("from", from_), ("to", to)):
-        if raw is None or raw == "":
-            continue
+    ] = None
+    tz: Annotated[
+        str, AfterValidator(_zone), Field(description="IANA time zone for dates and buckets.")
+    ] = "UTC"
+    merchant_id: SegmentValues = None
+    category: SegmentValues = None
+    channel: SegmentValues = None
+    region: SegmentValues = None
+    platform: SegmentValues = None
+    touchpoint: SegmentValues = None
+
+    _scope: ResponseFilter = PrivateAttr()
+
+    @property
+    def scope(self) -> ResponseFilter:
+        """The answers the request covers, as plain data."""
+        return self._scope
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _validate_together(
+        cls, data: Any, handler: ModelWrapValidatorHandler["FilterParams"]
+    ) -> "FilterParams":
+        """Field errors, property-filter errors and cross-parameter errors, all at once."""
+        properties, errors = _property_filters(data if isinstance(data, Mapping) else {})
         try:
-            bounds[name] = parse_time_bound(raw, zone)
-        except (ValueError, OverflowError) as exc:
-            errors.append(FieldError(parameter=name, detail=str(exc)))
-    start, end = bounds["from"], bounds["to"]
-    if start is not None and end is not None and start >= end:
-        errors.append(FieldError(parameter="to", detail="must be after 'from'"))
-    raw_segments = dict(
-        zip(
-            SEGMENT_FIELDS,
-            (merchant_id, category, channel, region, platform, touchpoint),
-            strict=True,
-        )
-    )
-    segments: dict[str, tuple[str, ...]] = {}
-    for name, raw_values in raw_segments.items():
-        values = split_values(raw_values)
-        for value in values:
-            if len(value) > 64:
-                errors.append(FieldError(parameter=name, detail="values are at most 64 characters"))
-            if "\x00" in value:
-                errors.append(FieldError(parameter=name, detail=NUL_DETAIL))
-        if values:
-            segments[name] = tuple(dict.fromkeys(values))
+            params = handler(data)
+        except ValidationError as exc:
+            raise _merged(cls.__name__, exc, errors) from None
+        if not errors:
+            try:
+                params._check(properties)
+            except ParameterErrors as exc:
+                errors = [_line(name, detail) for name, detail in exc.errors]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return params
+
+    def _check(self, properties: dict[str, tuple[str, ...]]) -> None:
+        """Build the plain data; raise ParameterErrors naming every parameter that fails.
+
+        Subclasses extend this with their own parameters and cross-checks.
+        """
+        zone = parse_time_zone(self.tz)
+        errors: list[tuple[str, str]] = []
+        bounds: dict[str, datetime | None] = {}
+        for name, raw in (("from", self.from_), ("to", self.to)):
+            try:
+                bounds[name] = _parse_bound(raw, zone) if raw else None
+            except PydanticCustomError as exc:
+                errors.append((name, exc.message()))
+        start, end = bounds.get("from"), bounds.get("to")
+        if start is not None and end is not None and start >= end:
+            errors.append(("to", "must be after 'from'"))
+        if errors:
+            raise ParameterErrors(errors)
+        segments = {name: tuple(values) for name, values in self._segments() if values}
+        self._scope = ResponseFilter(start, end, zone, segments, properties)
+
+    def _segments(self) -> list[tuple[str, list[str] | None]]:
+        return [(name, getattr(self, name)) for name in SEGMENT_FIELDS]
+
+
+def _property_filters(
+    data: Mapping[str, Any],
+) -> tuple[dict[str, tuple[str, ...]], list[InitErrorDetails]]:
+    """`property.<key>=<value>` parameters (repeatable) and the errors among them."""
     properties: dict[str, tuple[str, ...]] = {}
-    for name, value in request.query_params.multi_items():
-        if not name.startswith(PREFIX):
+    errors: list[InitErrorDetails] = []
+    for name, raw in data.items():
+        if not isinstance(name, str) or not name.startswith(PROPERTY_PREFIX):
             continue
-        key = name[len(PREFIX) :]
-        if not KEY.match(key):
-            errors.append(
-                FieldError(
-                    parameter=name,
-                    detail="property keys to filter on are 1-64 letters, digits or _ - . : /",
-                )
-            )
-        elif not 1 <= len(value) <= 1000:
-            errors.append(FieldError(parameter=name, detail="give a value of 1-1000 characters"))
-        elif "\x00" in value:
-            errors.append(FieldError(parameter=name, detail=NUL_DETAIL))
-        else:
-            properties[key] = (*properties.get(key, ()), value)
-    defer_parameter_errors(request, errors)
-    return ResponseFilter(start=start, end=end, tz=zone, segments=segments, properties=properties)
+        key = name[len(PROPERTY_PREFIX) :]
+        values = raw if isinstance(raw, list) else [raw]
+        for value in values:
+            detail = _property_problem(key, value)
+            if detail is not None:
+                errors.append(_line(name, detail, value))
+            else:
+                properties[key] = (*properties.get(key, ()), value)
+    return properties, errors
+
+
+def _property_problem(key: str, value: object) -> str | None:
+    if not PROPERTY_KEY.match(key):
+        return "property keys to filter on are 1-64 letters, digits or _ - . : /"
+    if not isinstance(value, str) or not 1 <= len(value) <= 1000:
+        return "give a value of 1-1000 characters"
+    if "\x00" in value:
+        return NUL_DETAIL
+    return None
+
+
+def _merged(title: str, exc: ValidationError, extra: list[InitErrorDetails]) -> ValidationError:
+    """One ValidationError holding a model's field errors and `extra` ones."""
+    lines: list[InitErrorDetails] = [
+        InitErrorDetails(
+            type=PydanticCustomError(error["type"], error["msg"]),
+            loc=error["loc"],
+            input=error.get("input"),
+        )
+        for error in exc.errors()
+    ]
+    return ValidationError.from_exception_data(title, [*lines, *extra])

@@ -8,33 +8,27 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 
 from nps_service import __version__
-from nps_service.body_limit import BodySizeLimitMiddleware
 from nps_service.config import Settings, get_settings
 from nps_service.db import create_db_engine, make_session_factory
 from nps_service.drivers.router import router as drivers_router
-from nps_service.errors import install_error_handlers
+from nps_service.merchants.router import router as merchants_router
 from nps_service.migrate import head_revision
-from nps_service.openapi_docs import customise_openapi
 from nps_service.ops.metrics import Metrics, MetricsMiddleware
 from nps_service.ops.router import router as ops_router
 from nps_service.responses.router import router as responses_router
-from nps_service.rollups.fold import Folder
-from nps_service.scores.merchants_router import router as merchants_router
+from nps_service.rollups import Folder
 from nps_service.scores.router import router as scores_router
+from nps_service.web.body_limit import BodySizeLimitMiddleware
+from nps_service.web.openapi import customise_openapi, operation_id
+from nps_service.web.problems import install_error_handlers
 
 DESCRIPTION = """Collects NPS survey answers and computes a platform's **global NPS**: the
 overall score plus promoter/passive/detractor breakdowns over logistics, product, service
 and app, with confidence intervals, time buckets in any zone, and segment breakdowns.
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem+json."""
-
-
-def operation_id(route: APIRoute) -> str:
-    """Stable ids such as `responses:create`: generated clients get stable method names."""
-    return f"{route.tags[0]}:{route.name}"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

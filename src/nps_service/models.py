@@ -2,7 +2,7 @@
 
 from nps_service.db import Base
 from nps_service.keys.models import ApiKey
-from nps_service.responses.models import Response
-from nps_service.rollups.models import PendingRollup, rollups
+from nps_service.responses.models import PendingRollup, Response
+from nps_service.rollups.models import rollups
 
 __all__ = ["ApiKey", "Base", "PendingRollup", "Response", "rollups"]

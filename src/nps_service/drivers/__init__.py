@@ -1,0 +1,1 @@
+"""Key drivers: which dimension moves the overall score, and which to improve first."""

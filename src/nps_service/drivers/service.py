@@ -1,40 +1,33 @@
-"""Key drivers per group, from the same rollups as the scores (plus the moment sums)."""
+"""Key drivers per group, from the same totals as the scores (plus the moment sums)."""
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from nps_service.drivers.relative_weights import (
-    PREDICTORS,
+from nps_service.drivers.schemas import DriversQuery
+from nps_service.filters import ResponseFilter
+from nps_service.rollups import TotalsEngine
+from nps_service.scores.params import ScoreOptions
+from nps_service.scores.service import query_echo, score_groups, sort_groups, totals_for
+from nps_service.stats.drivers import (
     DriverModel,
     complete_cases,
     fit,
     priority_order,
     priority_score,
 )
-from nps_service.drivers.schemas import DriversQuery
-from nps_service.filters import ResponseFilter
-from nps_service.scores.query import GroupTotals, group_totals
-from nps_service.scores.service import ScoreOptions, query_echo, score_groups, sort_groups
-from nps_service.scores.stats import z_for
+from nps_service.stats.nps import z_for
+from nps_service.survey import DIMENSIONS
 
 
 def compute_drivers(
-    session: Session, scope: ResponseFilter, options: ScoreOptions
+    engine: TotalsEngine, scope: ResponseFilter, options: ScoreOptions
 ) -> dict[str, Any]:
     """One model per group: the body in the shape of `DriversOut`."""
-    totals = group_totals(
-        session,
-        scope,
-        interval=options.interval,
-        group_by=options.group_by,
-        weighted=options.weighted,
-        moments=True,
-    )
+    totals = totals_for(engine, scope, options, moments=True)
     z = z_for(options.confidence)
     groups = [
-        _group(group, scores, options, z)
-        for group, scores in zip(totals, score_groups(totals, options), strict=True)
+        _group(moments, scores, options, z)
+        for moments, scores in zip(totals.moments, score_groups(totals, options), strict=True)
     ]
     groups = sort_groups(groups, options)  # by key: the router allows no other order
     if options.limit is not None:
@@ -49,9 +42,9 @@ def compute_drivers(
 
 
 def _group(
-    totals: GroupTotals, scores: dict[str, Any], options: ScoreOptions, z: float
+    moments: Mapping[str, int | float], scores: dict[str, Any], options: ScoreOptions, z: float
 ) -> dict[str, Any]:
-    cases = complete_cases(totals.by_label, options.weighted)
+    cases = complete_cases(moments, options.weighted)
     suppressed = 0 < cases.n < options.min_n
     reason: str | None
     if suppressed:
@@ -60,7 +53,7 @@ def _group(
     else:
         model = fit(cases, z)
         reason = model.reason
-    dimensions = {d: _dimension(cases.n, model, d, scores["dimensions"][d]) for d in PREDICTORS}
+    dimensions = {d: _dimension(cases.n, model, d, scores["dimensions"][d]) for d in DIMENSIONS}
     ranked = {
         d: (body["priority_score"], body["relative_weight_share"])
         for d, body in dimensions.items()

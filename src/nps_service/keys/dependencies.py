@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from nps_service.db import SessionDep
 from nps_service.errors import Forbidden, Unauthorized
 from nps_service.keys.service import Principal, Scope, authenticate
+from nps_service.web.session import SessionDep
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer nps_...`")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="nps-service"'}

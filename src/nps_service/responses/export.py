@@ -13,20 +13,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from nps_service.demo import write_csv
 from nps_service.filters import ResponseFilter
-from nps_service.responses.models import CONTEXT_FIELDS, DIMENSIONS, Response
-from nps_service.responses.service import OUT_COLUMNS, to_out_from_row
+from nps_service.responses.filtering import filter_conditions
+from nps_service.responses.formats import write_csv
+from nps_service.responses.models import Response
+from nps_service.responses.rows import OUT_COLUMNS, to_out_from_row
+from nps_service.survey import CONTEXT_FIELDS, DIMENSIONS
 
 CHUNK = 2000
-NDJSON_MEDIA_TYPE = "application/x-ndjson"
 
 
 def _rows(engine: Engine, scope: ResponseFilter) -> Iterator[list[dict[str, Any]]]:
     table = Response.__table__
     statement = (
         select(*(table.c[name] for name in OUT_COLUMNS))
-        .where(*scope.where())
+        .where(*filter_conditions(scope))
         .order_by(table.c.submitted_at, table.c.id)
     )
     with engine.connect() as connection:

@@ -1,4 +1,5 @@
-"""The `responses` table: one row per survey answer."""
+"""The answers' tables: `responses` (one row per answer) and `pending_rollup`, the queue of
+answers not yet folded into the rollups, written in the same statement as each answer."""
 
 import uuid
 from datetime import datetime
@@ -9,19 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nps_service.db import Base, UTCDateTime
+from nps_service.survey import CONTEXT_FIELDS, DIMENSIONS
 
-DIMENSIONS = ("logistics", "product", "service", "app")
-CONTEXT_FIELDS = (
-    "merchant_id",
-    "category",
-    "channel",
-    "region",
-    "platform",
-    "touchpoint",
-    "order_id",
-)
-# Context fields scores may filter and group by (order_id is too fine-grained to group on).
-SEGMENT_FIELDS = CONTEXT_FIELDS[:-1]
 # What a client sends, flattened into columns (also the CSV import layout).
 ANSWER_COLUMNS = (
     "id",
@@ -83,3 +73,17 @@ class Response(Base):
         Index("ix_responses_category_submitted_at", "category", "submitted_at"),
         Index("ix_responses_respondent_id_submitted_at", "respondent_id", "submitted_at"),
     )
+
+
+class PendingRollup(Base):
+    """Stored answers not yet folded into the rollups, with their time.
+
+    The time lets the folder take pending answers in time order, so one batch touches the
+    rollup slots of one stretch of time instead of updating every slot of every batch.
+    """
+
+    __tablename__ = "pending_rollup"
+    __table_args__ = (Index("ix_pending_rollup_submitted_at_id", "submitted_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,17 +7,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Response as HttpResponse
 from fastapi.responses import StreamingResponse
 
-from nps_service.body_limit import require_json
-from nps_service.db import SessionDep
-from nps_service.filters import ResponseFilter, check_parameters, response_filter
+from nps_service.filters import FilterParams
 from nps_service.keys.dependencies import IngestKey, ReadKey
-from nps_service.openapi_docs import problems
-from nps_service.responses import export, service
+from nps_service.responses import export, ingest, listing
 from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, ResponseOut, ResponsePage
+from nps_service.web.body_limit import require_json
+from nps_service.web.media import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, wants_csv
+from nps_service.web.openapi import problems
+from nps_service.web.session import SessionDep
 
 router = APIRouter(prefix="/v1/responses", tags=["responses"])
 JSON_BODY = [Depends(require_json)]
-CSV_MEDIA_TYPE = "text/csv"
+Filters = Annotated[FilterParams, Query()]
 
 
 @router.post(
@@ -35,7 +36,7 @@ def create_response(
     request: Request, payload: ResponseIn, session: SessionDep, _key: IngestKey, http: HttpResponse
 ) -> ResponseOut:
     """201 with the stored answer; 200 when the same id and content were stored before."""
-    stored = service.ingest_one(session, payload)
+    stored = ingest.ingest_one(session, payload)
     if stored.created:
         request.app.state.metrics.responses_stored.inc()
     else:
@@ -58,7 +59,7 @@ def create_batch(
     request: Request, payload: BatchIn, session: SessionDep, _key: IngestKey, http: HttpResponse
 ) -> BatchOut:
     """All items are validated first; one invalid item rejects the batch with 422."""
-    summary = service.ingest_batch(session, payload.responses)
+    summary = ingest.ingest_batch(session, payload.responses)
     request.app.state.metrics.responses_stored.inc(summary.created)
     if summary.created == 0:
         http.status_code = 200
@@ -73,7 +74,7 @@ def create_batch(
     responses={
         200: {
             "content": {
-                export.NDJSON_MEDIA_TYPE: {"schema": {"type": "string"}},
+                NDJSON_MEDIA_TYPE: {"schema": {"type": "string"}},
                 CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
             },
             "description": "NDJSON (one answer per line, as `GET /v1/responses/{id}`), or "
@@ -85,26 +86,22 @@ def create_batch(
 def export_responses(
     request: Request,
     _key: ReadKey,
-    scope: Annotated[ResponseFilter, Depends(response_filter)],
+    filters: Filters,
     format: Annotated[
         Literal["ndjson", "csv"] | None, Query(description="Overrides the Accept header.")
     ] = None,
 ) -> StreamingResponse:
     """Oldest first, from one snapshot: answers stored while the export streams are not in
     it. Memory stays flat however many rows match."""
-    check_parameters(request)
     engine = request.app.state.engine
-    accept = request.headers.get("accept", "")
-    as_csv = format == "csv" or (format is None and CSV_MEDIA_TYPE in accept)
-    if as_csv:
+    scope = filters.scope
+    if wants_csv(request, format, json_wins=False):
         return StreamingResponse(
             export.csv_chunks(engine, scope),
             media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="responses.csv"'},
         )
-    return StreamingResponse(
-        export.ndjson_lines(engine, scope), media_type=export.NDJSON_MEDIA_TYPE
-    )
+    return StreamingResponse(export.ndjson_lines(engine, scope), media_type=NDJSON_MEDIA_TYPE)
 
 
 @router.get(
@@ -114,21 +111,19 @@ def export_responses(
     responses=problems(401, 403, 404, 422),
 )
 def get_response(response_id: uuid.UUID, session: SessionDep, _key: ReadKey) -> ResponseOut:
-    return service.get_response(session, response_id)
+    return listing.get_response(session, response_id)
 
 
 @router.get(
     "", name="list", summary="Stored answers, newest first", responses=problems(401, 403, 422)
 )
 def list_responses(
-    request: Request,
     session: SessionDep,
     _key: ReadKey,
-    scope: Annotated[ResponseFilter, Depends(response_filter)],
+    filters: Filters,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> ResponsePage:
     """Cursor-paginated and stable while new answers arrive."""
-    check_parameters(request)
-    items, next_cursor = service.list_responses(session, scope, limit, cursor)
+    items, next_cursor = listing.list_responses(session, filters.scope, limit, cursor)
     return ResponsePage(items=items, next_cursor=next_cursor)

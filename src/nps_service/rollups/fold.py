@@ -19,9 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from nps_service.rollups.grains import GRAINS, ROLLUP_FIELDS, Grain, Level
-from nps_service.rollups.models import CLASSES, METRICS, SUM_COLUMNS
-from nps_service.rollups.moments import MOMENTS, VARIABLES, MomentSum
+from nps_service.rollups.models import SUM_COLUMNS
+from nps_service.rollups.moments import MOMENTS, MomentSum
 from nps_service.rollups.plan import floor_to
+from nps_service.survey import CLASSES, METRICS
 
 logger = logging.getLogger("nps_service.rollups")
 
@@ -39,7 +40,7 @@ _ANSWER_FIELDS = ("submitted_at", "score", *METRICS[1:], "weight")
 # per-aggregate FILTER is evaluated for each of the ~40 moment sums.
 _COMPLETE = " AND ".join(f"r.{d} IS NOT NULL" for d in METRICS[1:])
 _COMPLETE_FIELDS = {
-    **{f"cc_{v}": _METRIC_SOURCE[v] for v in VARIABLES},
+    **{f"cc_{v}": _METRIC_SOURCE[v] for v in METRICS},
     "cc_weight": "r.weight",
 }
 # Pending rows up to and including the batch's last (submitted_at, id).
@@ -61,7 +62,7 @@ def _sums_sql() -> list[str]:
 
 def _moment_sql(moment: MomentSum) -> str:
     """One moment over the complete-case columns of the batch."""
-    factors = moment.terms("r.cc_weight", {v: f"r.cc_{v}" for v in VARIABLES})
+    factors = moment.terms("r.cc_weight", {v: f"r.cc_{v}" for v in METRICS})
     if not factors:
         return "COUNT(r.cc_overall)"
     return f"COALESCE(SUM({' * '.join(factors)}), 0)"

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from nps_service.responses.models import SEGMENT_FIELDS
+from nps_service.survey import SEGMENT_FIELDS
 
 # Rollup key columns in index order: merchant first so one merchant's rows are contiguous.
 ROLLUP_FIELDS = ("merchant_id", "category", "channel", "region", "platform", "touchpoint")

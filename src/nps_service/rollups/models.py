@@ -1,7 +1,5 @@
-"""Tables for the pending tail and the rollups."""
+"""The `rollups` table: additive sums per (grain, level, segment key, slot)."""
 
-import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -14,16 +12,12 @@ from sqlalchemy import (
     Table,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeEngine
 
 from nps_service.db import Base, UTCDateTime
-from nps_service.responses.models import DIMENSIONS
 from nps_service.rollups.grains import ABSENT, MERCHANT_GRAIN, ROLLUP_FIELDS
 from nps_service.rollups.moments import MOMENTS, MomentSum
-
-METRICS = ("overall", *DIMENSIONS)
-CLASSES = ("promoters", "passives", "detractors")
+from nps_service.survey import CLASSES, METRICS
 
 
 def count_column(metric: str, klass: str) -> str:
@@ -36,20 +30,6 @@ def weight_column(metric: str, klass: str) -> str:
 
 def squares_column(metric: str) -> str:
     return f"{metric}_w_squares"
-
-
-class PendingRollup(Base):
-    """Stored answers not yet folded into the rollups, with their time.
-
-    The time lets the folder take pending answers in time order, so one batch touches the
-    rollup slots of one stretch of time instead of updating every slot of every batch.
-    """
-
-    __tablename__ = "pending_rollup"
-    __table_args__ = (Index("ix_pending_rollup_submitted_at_id", "submitted_at", "id"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def _sum_columns() -> list[Column[object]]:

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from nps_service.responses.models import DIMENSIONS
+from nps_service.survey import METRICS
 
-# The overall score first (the response variable), then the predictors.
-VARIABLES = ("overall", *DIMENSIONS)
+# The model's variables are the metrics: the overall score (the response variable) first,
+# then the four dimension ratings (the predictors).
 T = TypeVar("T")
-PAIRS = tuple((a, b) for i, a in enumerate(VARIABLES) for b in VARIABLES[i:])
+PAIRS = tuple((a, b) for i, a in enumerate(METRICS) for b in METRICS[i:])
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class MomentSum:
 def _moment_sums(weighted: bool) -> tuple[MomentSum, ...]:
     prefix = "cc_w" if weighted else "cc"
     sums = [MomentSum(prefix if weighted else "cc_n", (), weighted)]
-    sums += [MomentSum(f"{prefix}_sum_{v}", (v,), weighted) for v in VARIABLES]
+    sums += [MomentSum(f"{prefix}_sum_{v}", (v,), weighted) for v in METRICS]
     sums += [MomentSum(f"{prefix}_sum_{a}_{b}", (a, b), weighted) for a, b in PAIRS]
     if weighted:
         sums.append(MomentSum("cc_w_squares", (), weighted, weight_squared=True))

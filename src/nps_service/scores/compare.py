@@ -5,25 +5,25 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy.orm import Session
 
 from nps_service.filters import ResponseFilter
-from nps_service.responses.models import DIMENSIONS
-from nps_service.rollups.models import METRICS
-from nps_service.scores.query import group_totals
+from nps_service.rollups import TotalsEngine
+from nps_service.scores.params import ScoreOptions
 from nps_service.scores.schemas import CompareQuery
 from nps_service.scores.service import (
-    ScoreOptions,
     key_order_tuple,
     metric_of,
     query_echo,
     score_groups,
+    totals_for,
 )
-from nps_service.scores.stats import compare_many, holm, summarise_many, z_for
+from nps_service.stats.compare import compare_many, holm
+from nps_service.stats.nps import summarise_many, z_for
+from nps_service.survey import DIMENSIONS, METRICS
 
 
 def compute_comparison(
-    session: Session,
+    engine: TotalsEngine,
     scope: ResponseFilter,
     baseline: tuple[datetime, datetime],
     options: ScoreOptions,
@@ -33,9 +33,7 @@ def compute_comparison(
     baseline_scope = replace(scope, start=baseline[0], end=baseline[1])
     periods = []
     for period in (scope, baseline_scope):
-        totals = group_totals(
-            session, period, interval=None, group_by=options.group_by, weighted=options.weighted
-        )
+        totals = totals_for(engine, period, options, interval=False)
         periods.append(
             {_key(group["key"], options): group for group in score_groups(totals, options)}
         )

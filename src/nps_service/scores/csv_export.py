@@ -5,7 +5,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from nps_service.rollups.models import METRICS
+from nps_service.survey import METRICS
 
 METRIC_FIELDS = (
     "n",

@@ -1,51 +1,45 @@
-"""Turn grouped class totals into scored, sorted groups."""
+"""Where a score is computed: the engine's totals, the statistics per group, the order."""
 
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from nps_service.filters import ResponseFilter
-from nps_service.responses.models import DIMENSIONS
-from nps_service.rollups.models import METRICS
-from nps_service.scores.buckets import Interval
-from nps_service.scores.query import GroupTotals, group_totals
+from nps_service.rollups import GroupTotals, TotalsEngine, TotalsQuery
+from nps_service.scores.params import ScoreOptions
 from nps_service.scores.schemas import ScoreQuery
-from nps_service.scores.stats import summarise_many, z_for
+from nps_service.stats.nps import summarise_many, z_for
+from nps_service.survey import DIMENSIONS, METRICS
 
 
-@dataclass(frozen=True)
-class ScoreOptions:
-    """Validated score parameters besides the shared filters."""
-
-    interval: Interval | None
-    group_by: list[str]
-    weighted: bool
-    confidence: float
-    min_n: int
-    sort: str
-    limit: int | None
+def totals_for(
+    engine: TotalsEngine,
+    scope: ResponseFilter,
+    options: ScoreOptions,
+    *,
+    interval: bool = True,
+    moments: bool = False,
+) -> GroupTotals:
+    """The engine's totals for these options (without buckets if `interval` is False)."""
+    query = TotalsQuery(
+        scope,
+        options.interval if interval else None,
+        options.group_by,
+        options.weighted,
+        moments,
+    )
+    return engine.group_totals(query)
 
 
 def compute_scores(
-    session: Session, scope: ResponseFilter, options: ScoreOptions
+    engine: TotalsEngine, scope: ResponseFilter, options: ScoreOptions
 ) -> dict[str, Any]:
     """Aggregate in SQL, then apply the statistics per group and order the groups.
 
     Returns the body in the shape of `ScoresOut`, as plain dicts: thousands of groups are
     built and serialised per request, and model objects would cost more than the query.
     """
-    totals = group_totals(
-        session,
-        scope,
-        interval=options.interval,
-        group_by=options.group_by,
-        weighted=options.weighted,
-    )
-    groups = sort_groups(score_groups(totals, options), options)
+    groups = sort_groups(score_groups(totals_for(engine, scope, options), options), options)
     if options.limit is not None:
         groups = groups[: options.limit]
     query = query_echo(
@@ -74,40 +68,26 @@ def query_echo(
     return model.model_validate(echo).model_dump(mode="json", by_alias=True)
 
 
-def score_groups(totals: list[GroupTotals], options: ScoreOptions) -> list[dict[str, Any]]:
+def score_groups(totals: GroupTotals, options: ScoreOptions) -> list[dict[str, Any]]:
     """Every group's metrics, computed a metric at a time over all groups."""
-    if not totals:
+    if not len(totals):
         return []
-    stride = 7 if options.weighted else 3  # sums per metric, as sum_labels lays them out
-    table = np.array(
-        [group.sums for group in totals], dtype=np.float64 if options.weighted else np.int64
-    )
-    per_metric = []
-    for index in range(len(METRICS)):
-        at = index * stride
-        weighted = options.weighted
-        per_metric.append(
-            summarise_many(
-                table[:, at : at + 3].astype(np.int64),
-                table[:, at + 3 : at + 6].astype(np.float64) if weighted else _NO_WEIGHTS,
-                table[:, at + 6].astype(np.float64) if weighted else _NO_SQUARES,
-                weighted=weighted,
-                z=z_for(options.confidence),
-                min_n=options.min_n,
-            )
+    z = z_for(options.confidence)
+    per_metric = [
+        summarise_many(
+            sums.counts,
+            sums.class_weights,
+            sums.weight_squares,
+            weighted=options.weighted,
+            z=z,
+            min_n=options.min_n,
         )
-    return [
-        {
-            "key": group.key,
-            "overall": overall,
-            "dimensions": dict(zip(DIMENSIONS, dimensions)),  # noqa: B905 - same length
-        }
-        for group, overall, *dimensions in zip(totals, *per_metric, strict=True)
+        for sums in (totals.metrics[metric] for metric in METRICS)
     ]
-
-
-_NO_WEIGHTS: npt.NDArray[np.float64] = np.zeros((0, 3))
-_NO_SQUARES: npt.NDArray[np.float64] = np.zeros(0)
+    return [
+        {"key": key, "overall": overall, "dimensions": dict(zip(DIMENSIONS, dimensions))}  # noqa: B905
+        for key, overall, *dimensions in zip(totals.keys, *per_metric, strict=True)
+    ]
 
 
 def metric_of(group: dict[str, Any], metric: str) -> dict[str, Any]:

@@ -3,32 +3,27 @@
 from datetime import date
 from typing import Any
 
-import numpy as np
-from sqlalchemy.orm import Session
-
 from nps_service.filters import ResponseFilter
-from nps_service.responses.models import DIMENSIONS
-from nps_service.rollups.models import METRICS
-from nps_service.scores.buckets import Interval
-from nps_service.scores.query import group_totals
+from nps_service.rollups import TotalsEngine
+from nps_service.scores.params import ScoreOptions
 from nps_service.scores.schemas import TrendQuery
 from nps_service.scores.service import (
-    ScoreOptions,
     key_order_tuple,
     metric_of,
     query_echo,
     score_groups,
+    totals_for,
 )
-from nps_service.scores.stats import adjusted_wald, weighted_trend, z_for
+from nps_service.stats.nps import z_for
+from nps_service.stats.trend import bucket_trend
+from nps_service.survey import DIMENSIONS, METRICS, Interval
 
 
 def compute_trend(
-    session: Session, scope: ResponseFilter, options: ScoreOptions, interval: Interval
+    engine: TotalsEngine, scope: ResponseFilter, options: ScoreOptions, interval: Interval
 ) -> dict[str, Any]:
     """Per group (group_by) and metric: the WLS slope of the buckets' NPS over time."""
-    totals = group_totals(
-        session, scope, interval=interval, group_by=options.group_by, weighted=options.weighted
-    )
+    totals = totals_for(engine, scope, options)
     series: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for group in score_groups(totals, options):
         key = tuple(group["key"][name] for name in options.group_by)
@@ -48,7 +43,7 @@ def compute_trend(
         metrics = {}
         for metric in METRICS:
             rows = [metric_of(bucket, metric) for bucket in buckets]
-            metrics[metric] = _metric_trend(positions, rows, z)
+            metrics[metric] = bucket_trend(positions, rows, z)
         groups.append(
             {
                 "key": dict(zip(names, key)),  # noqa: B905 - same length
@@ -68,16 +63,3 @@ def _position(first: date, bucket: date, interval: Interval) -> float:
         return float((bucket.year - first.year) * 12 + bucket.month - first.month)
     days = (bucket - first).days
     return days / 7 if interval is Interval.WEEK else float(days)
-
-
-def _metric_trend(positions: list[float], rows: list[dict[str, Any]], z: float) -> dict[str, Any]:
-    """Buckets with an NPS (answers, not suppressed) weigh by 1/SE² of their adjusted-Wald
-    estimate, SE in points."""
-    used = [(x, row) for x, row in zip(positions, rows, strict=True) if row["nps"] is not None]
-    effective_n = np.array([row["effective_n"] for _, row in used], dtype=np.float64)
-    promoters = effective_n * np.array([row["promoter_share"] for _, row in used])
-    detractors = effective_n * np.array([row["detractor_share"] for _, row in used])
-    _, se = adjusted_wald(promoters, detractors, effective_n)
-    return weighted_trend(
-        [x for x, _ in used], [row["nps"] for _, row in used], (100.0 * se).tolist(), z
-    )

@@ -7,10 +7,7 @@ file can be imported twice); a bad row or an id reused for different content rol
 whole file back and names the line. Memory stays flat: one chunk at a time.
 """
 
-import csv
 import io
-import json
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -23,19 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from nps_service.responses.models import (
-    ANSWER_COLUMNS,
-    CONTEXT_FIELDS,
-    DIMENSIONS,
-    STORED_COLUMNS,
-)
+from nps_service.responses.formats import BadCsv, csv_bodies
+from nps_service.responses.ingest import store_rows
+from nps_service.responses.models import STORED_COLUMNS
+from nps_service.responses.rows import content_hash, row_values, same_answer
 from nps_service.responses.schemas import ResponseIn
-from nps_service.responses.service import content_hash, row_values, same_answer, store_rows
 
-CSV_COLUMNS = ANSWER_COLUMNS
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_CONVERTED = frozenset({"score", *DIMENSIONS, "weight", "properties"})
-_STORED = STORED_COLUMNS
 DEFAULT_CHUNK = 20_000
 
 
@@ -97,71 +87,17 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _csv_cell(column: str, cell: str) -> Any:
-    """A CSV cell as the JSON value it stands for (validation decides if it is acceptable)."""
-    if column in ("score", *DIMENSIONS):
-        return int(cell) if _INTEGER.match(cell) else cell
-    if column == "weight":
-        try:
-            return float(cell)
-        except ValueError:
-            return cell
-    if column == "properties":
-        try:
-            return json.loads(cell)
-        except ValueError:
-            return cell
-    return cell
-
-
-def _csv_bodies(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(stream)
-    header = next(reader, None)
-    if header is None:
-        return
-    header = [name.strip() for name in header]
-    unknown = [name for name in header if name not in CSV_COLUMNS]
-    if unknown:
-        raise ImportFailed(
-            1, f"unknown column(s) {', '.join(unknown)}; the columns are {', '.join(CSV_COLUMNS)}"
-        )
-    # Per column, once: which nested object it belongs to, and whether it needs converting.
-    plan = [
-        (
-            index,
-            name,
-            "dimensions" if name in DIMENSIONS else "context" if name in CONTEXT_FIELDS else None,
-            name in _CONVERTED,
-        )
-        for index, name in enumerate(header)
-    ]
-    width = len(header)
-    line = reader.line_num + 1
-    for cells in reader:
-        if len(cells) != width:
-            raise ImportFailed(line, f"{len(cells)} cells, expected {width}")
-        body: dict[str, Any] = {}
-        for index, name, parent, converted in plan:
-            cell = cells[index]
-            if not cell:
-                continue
-            value = _csv_cell(name, cell) if converted else cell
-            if parent is None:
-                body[name] = value
-            else:
-                body.setdefault(parent, {})[name] = value
-        yield line, body
-        line = reader.line_num + 1
-
-
 def read_answers(stream: IO[str], fmt: str) -> Iterator[tuple[int, ResponseIn]]:
     """Validated answers with the line each starts on; ImportFailed at the first bad one."""
     if fmt == "csv":
-        for line, body in _csv_bodies(stream):
-            try:
-                yield line, ResponseIn.model_validate(body)
-            except ValidationError as exc:
-                raise ImportFailed(line, _describe(exc)) from exc
+        try:
+            for line, body in csv_bodies(stream):
+                try:
+                    yield line, ResponseIn.model_validate(body)
+                except ValidationError as exc:
+                    raise ImportFailed(line, _describe(exc)) from exc
+        except BadCsv as exc:
+            raise ImportFailed(exc.line, exc.reason) from exc
         return
     for line, raw in enumerate(stream, start=1):
         if not raw.strip():
@@ -245,7 +181,7 @@ def _create_staging(session: Session) -> None:
     session.execute(text("ALTER TABLE import_staging ADD COLUMN line bigint"))
 
 
-_STAGED = ", ".join(_STORED)
+_STAGED = ", ".join(STORED_COLUMNS)
 _MOVE = (
     f"WITH inserted AS (INSERT INTO responses ({_STAGED}) "  # noqa: S608 - constant names
     f"SELECT DISTINCT ON (id) {_STAGED} FROM import_staging ORDER BY id, line "
@@ -269,8 +205,8 @@ def _store_chunk_postgres(session: Session, chunk: list[tuple[int, dict[str, Any
     with driver.cursor() as cursor:
         with cursor.copy(f"COPY import_staging (line, {_STAGED}) FROM STDIN") as copy:
             for line, row in chunk:
-                values = [row[name] for name in _STORED]
-                properties = _STORED.index("properties")
+                values = [row[name] for name in STORED_COLUMNS]
+                properties = STORED_COLUMNS.index("properties")
                 if values[properties] is not None:
                     values[properties] = Jsonb(values[properties])
                 copy.write_row([line, *values])

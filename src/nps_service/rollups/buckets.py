@@ -8,22 +8,14 @@ DST changes and for zones such as +05:30 or +05:45.
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Date, Integer, SQLColumnExpression, case, cast, func, literal
 from sqlalchemy.sql.expression import ColumnElement as Expr
 
+from nps_service.survey import Interval
 from nps_service.timezones import local_midnight, utc_offset_segments
-
-
-class Interval(StrEnum):
-    """Bucket sizes: `week` is ISO (Monday start)."""
-
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
 
 
 def offset_seconds_expr(

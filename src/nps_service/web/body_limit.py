@@ -3,7 +3,8 @@
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nps_service.errors import PayloadTooLarge, UnsupportedMediaType, problem_response
+from nps_service.errors import PayloadTooLarge, UnsupportedMediaType
+from nps_service.web.problems import problem_response
 
 
 class BodySizeLimitMiddleware:

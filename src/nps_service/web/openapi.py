@@ -1,11 +1,18 @@
-"""Shared OpenAPI response declarations so every route documents its problem documents."""
+"""The OpenAPI document: stable operation ids, and problem+json declared on every error."""
 
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
-from nps_service.errors import PROBLEM_MEDIA_TYPE, Problem
+from nps_service.errors import Problem
+from nps_service.web.problems import PROBLEM_MEDIA_TYPE
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable ids such as `responses:create`: generated clients get stable method names."""
+    return f"{route.tags[0]}:{route.name}"
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from nps_service.rollups.moments import VARIABLES
+from nps_service.survey import DIMENSIONS, METRICS
 
-PREDICTORS = VARIABLES[1:]
+# The model's variables are the metrics: the overall score (the response variable) and the
+# four dimension ratings (its predictors).
 # Below this relative size a variance, or an eigenvalue of R_xx, is rounding noise.
 _TOLERANCE = 1e-10
 
@@ -35,17 +36,18 @@ class CompleteCases:
 
 
 def complete_cases(sums: Mapping[str, Any], weighted: bool) -> CompleteCases:
-    """Read the moment sums of one group (labels as `rollups.moments` names them)."""
+    """Read the moment sums of one group, named `cc_n`, `cc_sum_<v>`, `cc_sum_<a>_<b>` and, for
+    weighted sums, `cc_w`, `cc_w_sum_...` and `cc_w_squares`."""
     n = int(sums["cc_n"])
     prefix = "cc_w" if weighted else "cc"
     # Unweighted sums stay Python integers, so the centred products below are exact.
     read = float if weighted else int
     total = read(sums["cc_w"]) if weighted else n
-    values = {v: read(sums[f"{prefix}_sum_{v}"]) for v in VARIABLES}
+    values = {v: read(sums[f"{prefix}_sum_{v}"]) for v in METRICS}
     cross = {
         (a, b): read(sums[f"{prefix}_sum_{a}_{b}"])
-        for i, a in enumerate(VARIABLES)
-        for b in VARIABLES[i:]
+        for i, a in enumerate(METRICS)
+        for b in METRICS[i:]
     }
     effective_n = float(n)
     if weighted:
@@ -80,12 +82,12 @@ def fit(cases: CompleteCases, z: float) -> DriverModel:
     if cases.n == 0:
         return _unfitted(cases, {}, z, "no answer in scope rated all four dimensions")
     centred = _centred(cases)
-    varies = {v: _varies(cases, centred, v) for v in VARIABLES}
+    varies = {v: _varies(cases, centred, v) for v in METRICS}
     correlation = _correlations(centred, varies)
     if not varies["overall"]:
         reason = "the overall score is the same in every complete case"
         return _unfitted(cases, correlation, z, reason)
-    moving = [d for d in PREDICTORS if varies[d]]
+    moving = [d for d in DIMENSIONS if varies[d]]
     if not moving:
         reason = "no dimension rating varies among the complete cases"
         return _unfitted(cases, correlation, z, reason)
@@ -101,7 +103,7 @@ def fit(cases: CompleteCases, z: float) -> DriverModel:
     r_squared = min(float(weights.sum()), 1.0)
     fitted = dict(zip(moving, zip(weights.tolist(), betas.tolist(), strict=True), strict=True))
     # A dimension that does not vary explains nothing: its weight is exactly 0.
-    found = {d: fitted.get(d, (0.0, None)) for d in PREDICTORS}
+    found = {d: fitted.get(d, (0.0, None)) for d in DIMENSIONS}
     drivers = _drivers(cases, correlation, z, found, r_squared)
     return DriverModel(True, None, r_squared, cases.sums["overall"] / cases.total, drivers)
 
@@ -123,7 +125,7 @@ def _drivers(
 ) -> dict[str, Driver]:
     """Each dimension's figures; `found` holds (relative weight, beta) when fitted."""
     drivers = {}
-    for d in PREDICTORS:
+    for d in DIMENSIONS:
         weight, beta = found.get(d, (None, None))
         r = correlation.get((d, "overall"))
         drivers[d] = Driver(
@@ -158,8 +160,8 @@ def _correlations(
 ) -> dict[tuple[str, str], float]:
     """Pearson r of every pair of varying variables, both orders."""
     result = {}
-    for a in VARIABLES:
-        for b in VARIABLES:
+    for a in METRICS:
+        for b in METRICS:
             if varies[a] and varies[b]:
                 r = float(centred[a, b]) / math.sqrt(float(centred[a, a]) * float(centred[b, b]))
                 result[a, b] = max(-1.0, min(1.0, r))
@@ -203,4 +205,4 @@ def priority_score(share: float | None, nps: float | None) -> float | None:
 
 def priority_order(scores: Mapping[str, tuple[float, float]]) -> list[str]:
     """Dimensions by (priority score, share), highest first; ties in dimension order."""
-    return sorted(scores, key=lambda d: (-scores[d][0], -scores[d][1], PREDICTORS.index(d)))
+    return sorted(scores, key=lambda d: (-scores[d][0], -scores[d][1], DIMENSIONS.index(d)))

@@ -1,7 +1,10 @@
-"""`property.<key>=<value>` filters: free-form properties have no column or rollup, so
-these conditions run on the answers themselves, the same way on both databases."""
+"""The SQL of a `ResponseFilter`: which rows of `responses` a query covers.
 
-import re
+Tags and the time range are plain column tests (indexed). `property.<key>=<value>`
+filters have no column or rollup, so they test the JSON properties of the answers
+themselves, the same way on both databases, within a bounded statement time.
+"""
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,12 +17,22 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from nps_service.errors import QueryTooBroad
+from nps_service.filters import ResponseFilter
 from nps_service.responses.models import Response
 
-PREFIX = "property."
-# Keys that can be filtered on: the characters context values allow (no quotes, so a key
-# is safe inside a JSON path).
-KEY = re.compile(r"^[\w\-.:/]{1,64}$")
+
+def filter_conditions(scope: ResponseFilter) -> list[ColumnElement[bool]]:
+    """SQL conditions selecting the responses in scope."""
+    conditions: list[ColumnElement[bool]] = []
+    if scope.start is not None:
+        conditions.append(Response.submitted_at >= scope.start)
+    if scope.end is not None:
+        conditions.append(Response.submitted_at < scope.end)
+    for name, values in scope.segments.items():
+        column = getattr(Response, name)
+        conditions.append(column == values[0] if len(values) == 1 else column.in_(values))
+    conditions += [property_condition(key, values) for key, values in scope.properties.items()]
+    return conditions
 
 
 class _PropertyString(FunctionElement[str]):
@@ -52,7 +65,7 @@ def property_condition(key: str, values: tuple[str, ...]) -> ColumnElement[bool]
     """Answers whose property `key` is one of `values` (strings).
 
     The key travels twice: as itself (PostgreSQL's `->`) and as a JSON path (SQLite's
-    json_extract); KEY keeps quotes out of it.
+    json_extract); `filters.PROPERTY_KEY` keeps quotes out of it.
     """
     column = Response.__table__.c.properties
     return _PropertyString(column, literal(key), literal(f'$."{key}"')).in_(values)

@@ -1,0 +1,84 @@
+"""GET /v1/merchants and /v1/merchants/{id}/scorecard."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response as HttpResponse
+from pydantic import AfterValidator
+from pydantic_core import to_json
+
+from nps_service.errors import NotFound
+from nps_service.keys.dependencies import ReadKey
+from nps_service.merchants.params import MerchantListParams, ScorecardParams, no_nul
+from nps_service.merchants.schemas import MerchantList, Scorecard
+from nps_service.merchants.service import merchant_category, rank_merchants, scorecard
+from nps_service.scores.dependencies import TotalsDep
+from nps_service.web.openapi import problems
+from nps_service.web.session import SettingsDep
+
+router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
+
+
+@router.get(
+    "",
+    name="list",
+    response_model=MerchantList,
+    summary="A category's merchants ranked over a trailing window",
+    responses=problems(401, 403, 422),
+)
+def list_merchants(
+    _key: ReadKey,
+    totals: TotalsDep,
+    settings: SettingsDep,
+    params: Annotated[MerchantListParams, Query()],
+) -> MerchantList | HttpResponse:
+    """Merchants with at least `min_n` answers in the window, with overall and dimension
+    scores and the composite experience score (weights in `NPS_COMPOSITE_WEIGHTS`, echoed),
+    ranked by `sort`."""
+    window, options = params.window(), params.options(settings.min_n)
+    weights = settings.composite_weights
+    ranked = rank_merchants(totals, params.category, window, options, weights, params.sort)
+    body = {
+        "query": {
+            "category": params.category,
+            "from": window.start_utc,
+            "to": window.end_utc,
+            "window_days": window.days,
+            "tz": window.tz.key,
+            "sort": params.sort,
+            "min_n": options.min_n,
+            "weighted": options.weighted,
+            "confidence": options.confidence,
+            "limit": params.limit,
+            "composite_weights": weights,
+            "merchants_ranked": len(ranked),
+        },
+        "merchants": ranked[: params.limit] if params.limit else ranked,
+    }
+    return HttpResponse(to_json(body), media_type="application/json")
+
+
+@router.get(
+    "/{merchant_id}/scorecard",
+    name="scorecard",
+    response_model=Scorecard,
+    summary="One merchant over a trailing window: scores, composite, rank, change",
+    responses=problems(401, 403, 404, 422),
+)
+def get_scorecard(
+    _key: ReadKey,
+    totals: TotalsDep,
+    settings: SettingsDep,
+    merchant_id: Annotated[str, Path(min_length=1, max_length=64), AfterValidator(no_nul)],
+    params: Annotated[ScorecardParams, Query()],
+) -> Scorecard | HttpResponse:
+    """The merchant's overall and dimension NPS with intervals, its rank and percentile
+    among the category's merchants meeting `min_n`, the composite experience score, and the
+    change against the window before with its significance."""
+    window, options = params.window(), params.options(settings.min_n)
+    chosen = params.category or merchant_category(totals, merchant_id, window)
+    if chosen is None:
+        raise NotFound(f"merchant {merchant_id!r} has no answers in the window; widen window_days")
+    weights = settings.composite_weights
+    card = scorecard(totals, merchant_id, chosen, window, options, weights, params.rank_by)
+    return HttpResponse(to_json(card), media_type="application/json")

@@ -1,0 +1,65 @@
+"""Reading answers back: one by id, or newest first with keyset pagination."""
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from nps_service.errors import FieldError, InvalidInput, NotFound
+from nps_service.filters import ResponseFilter
+from nps_service.responses.filtering import bounded_time, filter_conditions
+from nps_service.responses.models import Response
+from nps_service.responses.rows import to_out
+from nps_service.responses.schemas import ResponseOut
+
+
+def get_response(session: Session, response_id: uuid.UUID) -> ResponseOut:
+    """One stored answer, or 404."""
+    stored = session.get(Response, response_id)
+    if stored is None:
+        raise NotFound(f"no response with id {response_id}")
+    return to_out(stored)
+
+
+def list_responses(
+    session: Session, scope: ResponseFilter, limit: int, cursor: str | None
+) -> tuple[list[ResponseOut], str | None]:
+    """Newest first, keyset-paginated on (submitted_at, id): no duplicates or gaps."""
+    statement = select(Response).where(*filter_conditions(scope))
+    if cursor:
+        after_time, after_id = decode_cursor(cursor)
+        statement = statement.where(
+            or_(
+                Response.submitted_at < after_time,
+                and_(Response.submitted_at == after_time, Response.id < after_id),
+            )
+        )
+    statement = statement.order_by(Response.submitted_at.desc(), Response.id.desc())
+    with bounded_time(session, bool(scope.properties)):
+        rows = list(session.scalars(statement.limit(limit + 1)))
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(page[-1].submitted_at, page[-1].id) if more else None
+    return [to_out(row) for row in page], next_cursor
+
+
+def encode_cursor(submitted_at: datetime, response_id: uuid.UUID) -> str:
+    """An opaque token for the position after this row."""
+    raw = json.dumps([submitted_at.isoformat(), str(response_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
+    """Parse a cursor from `encode_cursor`; 422 when it was not made by us."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        when, response_id = json.loads(raw)
+        return datetime.fromisoformat(when).astimezone(UTC), uuid.UUID(response_id)
+    # Forged tokens: bad base64/JSON/shape, out-of-range dates, absurd nesting.
+    except (ValueError, TypeError, OverflowError, RecursionError, AttributeError) as exc:
+        raise InvalidInput(
+            "cursor: not a cursor returned by this API",
+            errors=[FieldError(parameter="cursor", detail="malformed cursor")],
+        ) from exc

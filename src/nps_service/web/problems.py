@@ -1,0 +1,162 @@
+"""Every error as RFC 9457 problem+json: our own (`errors`), FastAPI's validation errors,
+Starlette's HTTP errors (404, 405) and anything unexpected (a logged 500)."""
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from nps_service.errors import FieldError, InvalidInput, ProblemError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://nps-service.dev/problems/"
+
+logger = logging.getLogger("nps_service.errors")
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """Render a problem document."""
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    slug = slug or phrase.lower().replace(" ", "-").replace("'", "")
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = [e.model_dump(exclude_none=True) for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _location(loc: tuple[int | str, ...]) -> FieldError:
+    """Turn a pydantic error location into a JSON pointer or a parameter name."""
+    source, *path = loc if loc else ("body",)
+    # pydantic marks a bad dict key with a trailing "[key]" segment; the pointer is the key.
+    path = [part for part in path if part != "[key]"]
+    if source == "body":
+        pointer = "".join(f"/{_escape(part)}" for part in path)
+        return FieldError(pointer=pointer or "", detail="")
+    return FieldError(parameter=str(path[0]) if path else str(source), detail="")
+
+
+def _escape(part: int | str) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def validation_errors(raw: list[Any]) -> list[FieldError]:
+    """Convert pydantic/FastAPI error dicts into FieldErrors."""
+    result = []
+    for error in raw:
+        message = str(error.get("msg", "invalid value"))
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character offset where a path would be.
+            loc = tuple(error.get("loc", ()))
+            offset = f" at character {loc[1]}" if len(loc) > 1 else ""
+            reason = error.get("ctx", {}).get("error", message)
+            result.append(FieldError(pointer="", detail=f"malformed JSON{offset}: {reason}"))
+            continue
+        field = _location(tuple(error.get("loc", ())))
+        if error.get("type") == "missing":
+            message = "this field is required"
+        elif error.get("type") == "extra_forbidden":
+            message = "unknown field"
+        field.detail = message
+        result.append(field)
+    return result
+
+
+def _batch_items(errors: list[FieldError]) -> list[int]:
+    """Indexes of the failing items of a batch body (pointers /responses/<index>/...)."""
+    items = set()
+    for error in errors:
+        parts = (error.pointer or "").split("/")
+        if len(parts) > 2 and parts[1] == "responses" and parts[2].isdigit():
+            items.add(int(parts[2]))
+    return sorted(items)
+
+
+def _summary(errors: list[FieldError]) -> str:
+    first = errors[0]
+    where = first.pointer or first.parameter or "body"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    summary = f"{where}: {first.detail}{more}"
+    items = _batch_items(errors)
+    if items:
+        listed = ", ".join(map(str, items))
+        summary = f"invalid items at index {listed}; nothing was stored. {summary}"
+    return summary
+
+
+async def _handle_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        exc.status,
+        exc.detail,
+        slug=exc.slug,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers,
+    )
+
+
+async def _handle_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(list(exc.errors()))
+    if any(e.detail.startswith("malformed JSON") for e in errors):
+        return problem_response(
+            400, _summary(errors), slug="malformed-json", title="Malformed JSON", errors=errors
+        )
+    return problem_response(
+        422, _summary(errors), slug=InvalidInput.slug, title=InvalidInput.title, errors=errors
+    )
+
+
+async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        detail = "no such resource"
+    elif exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+    return problem_response(exc.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on this path (Starlette names only one route's)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem_response(500, "the server failed to handle this request; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through problem+json."""
+    app.add_exception_handler(ProblemError, _handle_problem)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(Exception, _handle_unexpected)
