@@ -5,10 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from nps_service.config import Settings
 from nps_service.main import create_app
+
+# Each test runs the command in a new interpreter.
+pytestmark = pytest.mark.slow
 
 
 def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# mypy alone takes about 25 s.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 

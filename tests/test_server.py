@@ -13,6 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# Real server processes.
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

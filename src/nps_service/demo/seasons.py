@@ -48,6 +48,62 @@ class Hour:
     properties: list[dict[str, Any] | None]
 
 
+@dataclass(frozen=True)
+class _Season:
+    """Signed days from a China-local time to the nearest of each yearly event."""
+
+    double11: float
+    mid_year: float  # 618
+    festival: float  # the Spring Festival
+    app_bug: float  # an app release that broke checkout for a week (8 August)
+
+    @classmethod
+    def at(cls, local: datetime) -> "_Season":
+        return cls(
+            _days_to(local, 11, 11),
+            _days_to(local, 6, 18),
+            _days_to_spring_festival(local),
+            _days_to(local, 8, 8),
+        )
+
+    def volume(self) -> float:
+        """Shopping festivals bring more answers; the Spring Festival fewer."""
+        return (
+            (1 + 1.8 * _bump(self.double11 - 3, 4))
+            * (1 + 0.8 * _bump(self.mid_year - 2, 3))
+            * (1 - 0.5 * _bump(self.festival - 2, 6))
+        )
+
+    def offsets(self, age_days: float) -> tuple[int, int, int, int]:
+        """Shifts of logistics, product, service and app (tenths of a rating)."""
+        trend = max(-15.0, -6.0 * age_days / 365)  # slow improvement towards end
+        logistics = (
+            trend
+            - 14 * _bump(self.double11 - 4, 5)
+            - 7 * _bump(self.mid_year - 3, 4)
+            - 16 * _bump(self.festival, 7)
+        )
+        product = trend - 2 * _bump(self.double11, 8)
+        service = trend - 5 * _bump(self.double11 - 5, 6) - 5 * _bump(self.festival, 6)
+        app = trend - 10 * _bump(self.app_bug, 3)
+        return (
+            clamp(round(logistics), -40, 20),
+            clamp(round(product), -40, 20),
+            clamp(round(service), -40, 20),
+            clamp(round(app), -40, 20),
+        )
+
+    def campaign(self) -> str | None:
+        """The campaign running, as answers' properties name it."""
+        if -20 <= self.double11 <= 9:
+            return "double11"
+        if -17 <= self.mid_year <= 5:
+            return "618"
+        if -25 <= self.festival <= -8:
+            return "nianhuo"
+        return None
+
+
 def hour_grid(config: DemoConfig, rng: random.Random) -> list[Hour]:
     """The UTC hours covering [start, end), weighted by seasonal, weekly and daily volume."""
     start_us = _epoch_us(config.start)
@@ -65,54 +121,25 @@ def hour_grid(config: DemoConfig, rng: random.Random) -> list[Hour]:
         local = (utc + CHINA_OFFSET).replace(tzinfo=None)
         if local.date() not in day_noise:
             day_noise[local.date()] = rng.lognormvariate(0.0, 0.08)
-        double11 = _days_to(local, 11, 11)
-        mid_year = _days_to(local, 6, 18)
-        festival = _days_to_spring_festival(local)
-        app_bug = _days_to(local, 8, 8)
+        season = _Season.at(local)
         age_days = (end_us / 1e6 - hour_start) / 86400
-
         volume = (
             HOURLY_VOLUME[local.hour]
             * WEEKDAY_VOLUME[local.weekday()]
             * day_noise[local.date()]
-            * (1 + 1.8 * _bump(double11 - 3, 4))
-            * (1 + 0.8 * _bump(mid_year - 2, 3))
-            * (1 - 0.5 * _bump(festival - 2, 6))
+            * season.volume()
             * math.exp(-0.25 * age_days / 365)  # the platform grows
             * (hi - lo)
             / 3600
         )
-        trend = max(-15.0, -6.0 * age_days / 365)  # slow improvement towards end
-        logistics = (
-            trend
-            - 14 * _bump(double11 - 4, 5)
-            - 7 * _bump(mid_year - 3, 4)
-            - 16 * _bump(festival, 7)
-        )
-        product = trend - 2 * _bump(double11, 8)
-        service = trend - 5 * _bump(double11 - 5, 6) - 5 * _bump(festival, 6)
-        app = trend - 10 * _bump(app_bug, 3)  # an app release that broke checkout for a week
-        if -20 <= double11 <= 9:
-            campaign: str | None = "double11"
-        elif -17 <= mid_year <= 5:
-            campaign = "618"
-        elif -25 <= festival <= -8:
-            campaign = "nianhuo"
-        else:
-            campaign = None
         hours.append(
             Hour(
                 prefix=utc.strftime("%Y-%m-%dT%H:"),
                 first_second=lo,
                 seconds=hi - lo,
                 volume=volume,
-                offsets=(
-                    clamp(round(logistics), -40, 20),
-                    clamp(round(product), -40, 20),
-                    clamp(round(service), -40, 20),
-                    clamp(round(app), -40, 20),
-                ),
-                properties=properties[campaign],
+                offsets=season.offsets(age_days),
+                properties=properties[season.campaign()],
             )
         )
     return hours

@@ -4,15 +4,14 @@ The reference fits with numpy's polyfit (weights √w, so that it minimises Σ w
 and takes the slope's standard error from the normal equations, 1/√(Σ w (x − x̄_w)²).
 """
 
-import math
 from statistics import NormalDist
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import answer, assert_problem, post_all
+from tests.reference import trend as reference
 
 
 def day_answers(
@@ -20,23 +19,6 @@ def day_answers(
 ) -> list[dict[str, Any]]:
     scores = [9] * promoters + [7] * passives + [6] * detractors
     return [answer(s, submitted_at=f"{day}T06:00:00Z", **fields) for s in scores]
-
-
-def reference(points: list[tuple[float, tuple[int, int, int]]]) -> dict[str, float]:
-    x, y, w = [], [], []
-    for position, (p, pa, d) in points:
-        n = p + pa + d
-        n_adj = n + 3
-        pp, dd = (p + 0.75) / n_adj, (d + 0.75) / n_adj
-        se = 100 * math.sqrt((pp + dd - (pp - dd) ** 2) / n_adj)
-        x.append(position)
-        y.append(100 * (p - d) / n)
-        w.append(1 / se**2)
-    slope = float(np.polyfit(x, y, 1, w=np.sqrt(w))[0])
-    x_bar = np.average(x, weights=w)
-    se = 1 / math.sqrt(sum(wi * (xi - x_bar) ** 2 for xi, wi in zip(x, w, strict=True)))
-    z = slope / se
-    return {"slope": slope, "slope_se": se, "z": z, "p_value": 2 * (1 - NormalDist().cdf(abs(z)))}
 
 
 def test_daily_slope_with_a_gap(client: TestClient, admin_headers: dict[str, str]) -> None:

@@ -1,7 +1,8 @@
 """GET /v1/scores against an independent reference implementation of STATISTICS.md §1-3.
 
-Every expected number here is computed by `reference()` below from the answers the test
-posted (or taken from the worked examples of STATISTICS.md), never from the service.
+Every expected number here is computed by the shared reference (`tests/reference.py`)
+from the answers the test posted (or taken from the worked examples of STATISTICS.md),
+never from the service.
 """
 
 import math
@@ -14,16 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import answer, post_all
+from tests.reference import Z, example_b, summary
 
 DIMENSIONS = ("logistics", "product", "service", "app")
 METRICS = ("overall", *DIMENSIONS)
-# Two-sided normal quantiles Φ⁻¹(1 − α/2), hard-coded so the reference needs no library.
-Z = {
-    0.5: 0.6744897501960817,
-    0.90: 1.6448536269514722,
-    0.95: 1.959963984540054,
-    0.99: 2.5758293035489004,
-}
 TOLERANCE = 1e-9
 BASE = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 Params = list[tuple[str, str]]
@@ -40,57 +35,7 @@ def reference(
     confidence: float = 0.95,
 ) -> dict[str, Any]:
     """n, counts, shares, NPS and adjusted-Wald interval of some 0-10 ratings."""
-    if weights is None:
-        weights = [1.0] * len(ratings)
-    promoters = sum(1 for r in ratings if r >= 9)
-    passives = sum(1 for r in ratings if 7 <= r <= 8)
-    detractors = sum(1 for r in ratings if r <= 6)
-    n = len(ratings)
-    result: dict[str, Any] = {
-        "n": n,
-        "promoters": promoters,
-        "passives": passives,
-        "detractors": detractors,
-    }
-    if n == 0:
-        result.update(
-            promoter_share=None,
-            passive_share=None,
-            detractor_share=None,
-            nps=None,
-            ci_low=None,
-            ci_high=None,
-        )
-        return result
-    if weighted:
-        total = sum(weights)
-        w_promoters = sum(w for r, w in zip(ratings, weights, strict=True) if r >= 9)
-        w_passives = sum(w for r, w in zip(ratings, weights, strict=True) if 7 <= r <= 8)
-        w_detractors = sum(w for r, w in zip(ratings, weights, strict=True) if r <= 6)
-        shares = (w_promoters / total, w_passives / total, w_detractors / total)
-        nps = 100 * (w_promoters - w_detractors) / total
-        effective_n = total * total / sum(w * w for w in weights)
-    else:
-        shares = (promoters / n, passives / n, detractors / n)
-        nps = 100 * (promoters - detractors) / n
-        effective_n = float(n)
-    # Adjusted Wald (Rocks 2016): pseudo-counts 3/4 promoter, 3/2 passive, 3/4 detractor.
-    n_adj = effective_n + 3
-    p = (effective_n * shares[0] + 0.75) / n_adj
-    d = (effective_n * shares[2] + 0.75) / n_adj
-    centre = p - d
-    se = math.sqrt((p + d - centre**2) / n_adj)
-    z = Z[confidence]
-    result.update(
-        promoter_share=shares[0],
-        passive_share=shares[1],
-        detractor_share=shares[2],
-        nps=nps,
-        ci_low=100 * max(-1.0, centre - z * se),
-        ci_high=100 * min(1.0, centre + z * se),
-        effective_n=effective_n,
-    )
-    return result
+    return summary(ratings, weights, weighted=weighted, z=Z[confidence])
 
 
 def reference_group(
@@ -152,32 +97,7 @@ def assert_group(group: dict[str, Any], expected: dict[str, dict[str, Any]]) -> 
         )
 
 
-def test_reference_reproduces_the_worked_examples() -> None:
-    """The reference itself is checked against STATISTICS.md before it judges the service."""
-    a = reference([10] * 110 + [7] * 50 + [0] * 40)
-    assert a["nps"] == 35.0
-    assert round(a["ci_low"], 1) == 23.6
-    assert round(a["ci_high"], 1) == 45.4
-    small = reference([9] * 9 + [8])
-    assert round(small["ci_low"], 1) == 38.1
-    assert small["ci_high"] == 100.0
-    only = reference([10] * 10)
-    assert round(only["ci_low"], 1) == 47.5
-    assert only["ci_high"] == 100.0
-    b = reference(*example_b(), weighted=True)
-    assert round(b["nps"], 2) == -8.33
-    assert round(b["effective_n"], 3) == 6.857
-    assert reference(*example_b())["nps"] == 40.0
-
-
 # --- datasets ------------------------------------------------------------------------
-
-
-def example_b() -> tuple[list[int], list[float]]:
-    """STATISTICS.md example B: six promoters, two passives, two detractors, weighted."""
-    ratings = [10, 9, 10, 9, 10, 9, 8, 7, 3, 0]
-    weights = [0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0, 2.0, 2.0, 3.0]
-    return ratings, weights
 
 
 def at(seconds: float) -> str:

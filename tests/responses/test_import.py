@@ -158,6 +158,7 @@ def test_ndjson_import(engine: Engine) -> None:
     assert count(engine) == 11
 
 
+@pytest.mark.slow
 def test_cli_import_then_scores_are_exact(database_url: str, tmp_path: Path) -> None:
     path = tmp_path / "answers.csv"
     scores = [10, 9, 9, 8, 7, 6, 5, 0, 10, 3]

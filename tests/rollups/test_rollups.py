@@ -250,6 +250,7 @@ def _assert_same(
                 assert isinstance(got_value, int), where
 
 
+@pytest.mark.slow
 @settings(
     # NPS_HYPOTHESIS_EXAMPLES=500 for a longer hunt than CI's.
     max_examples=int(os.environ.get("NPS_HYPOTHESIS_EXAMPLES", "40")),

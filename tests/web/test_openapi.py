@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from nps_service.cli import render_openapi
 
-COMMITTED = Path(__file__).resolve().parents[1] / "openapi.yaml"
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
 EXPECTED_OPERATION_IDS = {
     ("post", "/v1/responses"): "responses:create",

@@ -1,6 +1,5 @@
 """GET /v1/merchants: a category's merchants ranked over a trailing window."""
 
-import math
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from nps_service.db import create_db_engine, make_session_factory
 from nps_service.keys.service import Scope, create_key
 from nps_service.main import create_app
 from tests.helpers import answer, assert_problem, post_all
+from tests.reference import ci_low, nps
 
 WINDOW = {"category": "beauty", "end": "2026-03-31", "window_days": "30"}
 
@@ -20,19 +20,6 @@ def merchant_answers(
 ) -> list[dict[str, Any]]:
     context = {"merchant_id": merchant, "category": category}
     return [answer(s, submitted_at=f"{day}T08:00:00Z", context=context) for s in scores]
-
-
-def ci_low(scores: list[int]) -> float:
-    """Adjusted-Wald lower bound (STATISTICS.md §2), points."""
-    n = len(scores)
-    p = (sum(s >= 9 for s in scores) + 0.75) / (n + 3)
-    d = (sum(s <= 6 for s in scores) + 0.75) / (n + 3)
-    se = math.sqrt((p + d - (p - d) ** 2) / (n + 3))
-    return 100 * max(-1.0, p - d - 1.959963984540054 * se)
-
-
-def nps(scores: list[int]) -> float:
-    return 100 * (sum(s >= 9 for s in scores) - sum(s <= 6 for s in scores)) / len(scores)
 
 
 SCORES = {

@@ -23,7 +23,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.helpers import answer, post_all
-from tests.test_openapi import COMMITTED
+from tests.web.test_openapi import COMMITTED
+
+# Hundreds of generated requests per operation.
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("NPS_FUZZ_EXAMPLES", "20"))
 CHECKS = [

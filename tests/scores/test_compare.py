@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import answer, assert_problem, post_all
+from tests.reference import centre_se
+from tests.reference import compare as reference
 
 CURRENT = {"from": "2026-03-01", "to": "2026-04-01"}
 BASELINE = {"baseline_from": "2026-02-01", "baseline_to": "2026-03-01"}
@@ -22,37 +24,6 @@ def period_answers(
 ) -> list[dict[str, Any]]:
     scores = [10] * promoters + [8] * passives + [3] * detractors
     return [answer(s, submitted_at=f"{day}T12:00:00Z", **fields) for s in scores]
-
-
-def centre_se(promoters: float, detractors: float, n: float) -> tuple[float, float]:
-    """Adjusted-Wald centre and standard error (STATISTICS.md §2), -1..1 scale."""
-    pp, dd = (promoters + 0.75) / (n + 3), (detractors + 0.75) / (n + 3)
-    return pp - dd, math.sqrt((pp + dd - (pp - dd) ** 2) / (n + 3))
-
-
-def reference(now: tuple[int, int, int], then: tuple[int, int, int]) -> dict[str, float]:
-    """STATISTICS.md §4 for unweighted counts (promoters, passives, detractors)."""
-    (c1, se1), (c2, se2) = (centre_se(p, d, p + pa + d) for p, pa, d in (now, then))
-    se = math.sqrt(se1**2 + se2**2)
-    z = (c1 - c2) / se
-    z95 = NormalDist().inv_cdf(0.975)  # 1.959964...
-    plain = [100 * (p - d) / (p + pa + d) for p, pa, d in (now, then)]
-    return {
-        "delta": plain[0] - plain[1],
-        "z": z,
-        "p_value": 2 * (1 - NormalDist().cdf(abs(z))),
-        "delta_ci_low": 100 * (c1 - c2 - z95 * se),
-        "delta_ci_high": 100 * (c1 - c2 + z95 * se),
-    }
-
-
-def test_reference_reproduces_example_c() -> None:
-    got = reference((110, 50, 40), (90, 60, 50))
-    assert got["delta"] == pytest.approx(15.0)
-    assert got["z"] == pytest.approx(1.86, abs=0.005)
-    assert got["p_value"] == pytest.approx(0.063, abs=0.0005)
-    assert got["delta_ci_low"] == pytest.approx(-0.8, abs=0.05)
-    assert got["delta_ci_high"] == pytest.approx(30.4, abs=0.05)
 
 
 def test_example_c_through_the_api(client: TestClient, admin_headers: dict[str, str]) -> None:

@@ -1,7 +1,7 @@
 """Unit tests of nps_service.stats.nps against STATISTICS.md and an independent reference.
 
 No database here. Every expected number is either worked out by hand in a comment or
-computed by the small reference implementation below, which starts from raw lists of
+computed by the shared reference (`tests/reference.py`), which starts from raw lists of
 scores and weights (not from ClassTotals) and uses hard-coded normal quantiles.
 """
 
@@ -13,28 +13,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nps_service.stats.nps import ClassTotals, MetricStats, classify, summarise, z_for
-
-# Two-sided normal quantiles Φ⁻¹(1 − α/2), from published tables (15+ significant digits).
-Z_TABLE = {
-    0.90: 1.6448536269514722,
-    0.95: 1.959963984540054,
-    0.99: 2.5758293035489004,
-}
-
-
-# --------------------------------------------------------------------------------------
-# Independent reference implementation (STATISTICS.md §1-3), from raw answers.
-# --------------------------------------------------------------------------------------
-
-
-def ref_class(score: int) -> int:
-    if score in (9, 10):
-        return 1
-    if score in (7, 8):
-        return 0
-    if score in (0, 1, 2, 3, 4, 5, 6):
-        return -1
-    raise AssertionError(score)
+from tests.reference import Z, interval, summary
+from tests.reference import classify as classify_ref
 
 
 def totals_from(scores: list[int], weights: list[float] | None = None) -> ClassTotals:
@@ -42,7 +22,7 @@ def totals_from(scores: list[int], weights: list[float] | None = None) -> ClassT
     weights = weights if weights is not None else [1.0] * len(scores)
     by_class: dict[int, list[float]] = {1: [], 0: [], -1: []}
     for score, weight in zip(scores, weights, strict=True):
-        by_class[ref_class(score)].append(weight)
+        by_class[classify_ref(score)].append(weight)
     return ClassTotals(
         promoters=len(by_class[1]),
         passives=len(by_class[0]),
@@ -52,49 +32,6 @@ def totals_from(scores: list[int], weights: list[float] | None = None) -> ClassT
         weight_detractors=math.fsum(by_class[-1]),
         weight_squares=math.fsum(w * w for w in weights),
     )
-
-
-def ref_interval(p_count: float, d_count: float, n: float, z: float) -> tuple[float, float]:
-    """Rocks (2016) adjusted Wald on the -100..100 scale, clipped."""
-    n2 = n + 3.0
-    p2 = (p_count + 0.75) / n2
-    d2 = (d_count + 0.75) / n2
-    centre = p2 - d2
-    se = math.sqrt((p2 + d2 - (p2 - d2) ** 2) / n2)
-    return 100 * max(-1.0, centre - z * se), 100 * min(1.0, centre + z * se)
-
-
-def ref_summary(scores: list[int], weights: list[float] | None, z: float) -> dict[str, float]:
-    """NPS, shares, effective n and interval from raw answers."""
-    classes = [ref_class(s) for s in scores]
-    if weights is None:
-        n = len(scores)
-        promoters, detractors = classes.count(1), classes.count(-1)
-        low, high = ref_interval(promoters, detractors, n, z)
-        return {
-            "nps": float(Fraction(100 * (promoters - detractors), n)),
-            "promoter_share": promoters / n,
-            "passive_share": classes.count(0) / n,
-            "detractor_share": detractors / n,
-            "effective_n": float(n),
-            "ci_low": low,
-            "ci_high": high,
-        }
-    total = math.fsum(weights)
-    wp = math.fsum(w for c, w in zip(classes, weights, strict=True) if c == 1)
-    wn = math.fsum(w for c, w in zip(classes, weights, strict=True) if c == 0)
-    wd = math.fsum(w for c, w in zip(classes, weights, strict=True) if c == -1)
-    n_eff = total**2 / math.fsum(w * w for w in weights)
-    low, high = ref_interval(n_eff * wp / total, n_eff * wd / total, n_eff, z)
-    return {
-        "nps": 100 * math.fsum(c * w for c, w in zip(classes, weights, strict=True)) / total,
-        "promoter_share": wp / total,
-        "passive_share": wn / total,
-        "detractor_share": wd / total,
-        "effective_n": n_eff,
-        "ci_low": low,
-        "ci_high": high,
-    }
 
 
 def run(
@@ -148,7 +85,7 @@ def test_classify_rejects_out_of_range(score: int) -> None:
         classify(score)
 
 
-@pytest.mark.parametrize(("confidence", "z"), sorted(Z_TABLE.items()))
+@pytest.mark.parametrize(("confidence", "z"), sorted(Z.items()))
 def test_z_for_matches_published_quantiles(confidence: float, z: float) -> None:
     assert z_for(confidence) == pytest.approx(z, rel=1e-12, abs=0)
 
@@ -178,8 +115,8 @@ def test_example_a_nps_shares_and_interval() -> None:
     # V' = 151.5/203 - (70/203)^2, SE' = sqrt(V'/203).
     centre = 70 / 203
     se = math.sqrt((151.5 / 203 - centre**2) / 203)
-    assert result.ci_low == pytest.approx(100 * (centre - Z_TABLE[0.95] * se), abs=1e-9)
-    assert result.ci_high == pytest.approx(100 * (centre + Z_TABLE[0.95] * se), abs=1e-9)
+    assert result.ci_low == pytest.approx(100 * (centre - Z[0.95] * se), abs=1e-9)
+    assert result.ci_high == pytest.approx(100 * (centre + Z[0.95] * se), abs=1e-9)
     # Not the plain Wald interval (24.0 to 46.0).
     assert result.ci_low < 23.7
     assert result.ci_high < 45.5
@@ -248,7 +185,7 @@ def test_example_b_weighted() -> None:
     assert weighted.effective_n == pytest.approx(144 / 21, abs=1e-12)
     assert weighted.n == 10  # counts stay raw counts
     # The interval uses n_eff and n_eff × weighted shares.
-    low, high = ref_interval(144 / 21 * 4 / 12, 144 / 21 * 5 / 12, 144 / 21, Z_TABLE[0.95])
+    low, high = interval(144 / 21 * 4 / 12, 144 / 21 * 5 / 12, 144 / 21, Z[0.95])
     assert weighted.ci_low == pytest.approx(low, abs=1e-9)
     assert weighted.ci_high == pytest.approx(high, abs=1e-9)
     # And it is wider than the unweighted one of the same n would be.
@@ -266,9 +203,9 @@ def test_weighted_single_class_stays_on_the_scale(score: int, sign: int, weight:
 
 def test_wider_interval_at_higher_confidence() -> None:
     scores = answers(30, 20, 10)
-    intervals = {c: run(scores, confidence=c) for c in Z_TABLE}
+    intervals = {c: run(scores, confidence=c) for c in Z}
     for level, result in intervals.items():
-        low, high = ref_interval(30, 10, 60, Z_TABLE[level])
+        low, high = interval(30, 10, 60, Z[level])
         assert result.ci_low == pytest.approx(low, abs=1e-9)
         assert result.ci_high == pytest.approx(high, abs=1e-9)
     widths = [intervals[c].ci_high - intervals[c].ci_low for c in (0.90, 0.95, 0.99)]
@@ -292,7 +229,7 @@ def test_suppression_boundary() -> None:
 # --------------------------------------------------------------------------------------
 
 score_lists = st.lists(st.integers(min_value=0, max_value=10), min_size=1, max_size=300)
-levels = st.sampled_from(sorted(Z_TABLE))
+levels = st.sampled_from(sorted(Z))
 
 
 @st.composite
@@ -308,11 +245,12 @@ def weighted_answers(draw: st.DrawFn) -> tuple[list[int], list[float]]:
     return scores, weights
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(scores=score_lists, confidence=levels)
 def test_unweighted_matches_reference(scores: list[int], confidence: float) -> None:
     result = run(scores, confidence=confidence)
-    expected = ref_summary(scores, None, Z_TABLE[confidence])
+    expected = summary(scores, z=Z[confidence])
     promoters = sum(1 for s in scores if s >= 9)
     detractors = sum(1 for s in scores if s <= 6)
     # Exactly 100·(P − D)/n, correctly rounded: no rounding of shares on the way.
@@ -332,13 +270,14 @@ def test_unweighted_matches_reference(scores: list[int], confidence: float) -> N
     assert result.suppressed is False
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(data=weighted_answers(), confidence=levels)
 @example(data=([0], [82.56338871403571]), confidence=0.95)  # once gave nps −100.00000000000001
 def test_weighted_matches_reference(data: tuple[list[int], list[float]], confidence: float) -> None:
     scores, weights = data
     result = run(scores, weights, confidence=confidence)
-    expected = ref_summary(scores, weights, Z_TABLE[confidence])
+    expected = summary(scores, weights, weighted=True, z=Z[confidence])
     assert result.nps == pytest.approx(expected["nps"], abs=1e-9)
     for name in ("promoter_share", "passive_share", "detractor_share"):
         assert getattr(result, name) == pytest.approx(expected[name], abs=1e-12)
