@@ -81,7 +81,8 @@ def _segment_values(raw: list[str] | None) -> list[str] | None:
     return values or None
 
 
-def _zone(name: str) -> str:
+def zone_name(name: str) -> str:
+    """A `tz` parameter: an IANA zone name (the name is kept; `parse_time_zone` reads it)."""
     try:
         parse_time_zone(name)
     except ValueError as exc:
@@ -143,7 +144,7 @@ class FilterParams(BaseModel):
         ),
     ] = None
     tz: Annotated[
-        str, AfterValidator(_zone), Field(description="IANA time zone for dates and buckets.")
+        str, AfterValidator(zone_name), Field(description="IANA time zone for dates and buckets.")
     ] = "UTC"
     merchant_id: SegmentValues = None
     category: SegmentValues = None
@@ -169,6 +170,8 @@ class FilterParams(BaseModel):
         try:
             params = handler(data)
         except ValidationError as exc:
+            # The range can be wrong besides other parameters: say so in the same answer.
+            errors += _reversed_range(data if isinstance(data, Mapping) else {})
             raise _merged(cls.__name__, exc, errors) from None
         if not errors:
             try:
@@ -202,6 +205,22 @@ class FilterParams(BaseModel):
 
     def _segments(self) -> list[tuple[str, list[str] | None]]:
         return [(name, getattr(self, name)) for name in SEGMENT_FIELDS]
+
+
+def _reversed_range(data: Mapping[str, Any]) -> list[InitErrorDetails]:
+    """An error on `to` when `from` and `to` both parse and are not in order."""
+    try:
+        zone = parse_time_zone(str(data.get("tz", "UTC")))
+    except ValueError:
+        zone = UTC_ZONE
+    raw_from, raw_to = data.get("from"), data.get("to")
+    if not isinstance(raw_from, str) or not isinstance(raw_to, str) or not raw_from or not raw_to:
+        return []
+    try:
+        start, end = parse_time_bound(raw_from, zone), parse_time_bound(raw_to, zone)
+    except (ValueError, OverflowError):
+        return []  # the field's own error says why
+    return [_line("to", "must be after 'from'", raw_to)] if start >= end else []
 
 
 def _property_filters(

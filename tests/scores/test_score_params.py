@@ -113,6 +113,14 @@ def test_every_bad_parameter_is_named_at_once(
     assert {name for name, _ in params} <= named(body), body
 
 
+def test_a_reversed_range_is_named_beside_other_errors(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    params = [("from", "2026-11-21"), ("to", "2026-11-20"), ("sort", "banana"), ("limit", "0")]
+    body = assert_problem(client.get("/v1/scores", headers=admin_headers, params=params), 422)
+    assert named(body) == {"to", "sort", "limit"}, body
+
+
 def test_no_stack_trace_in_problem(client: TestClient, admin_headers: dict[str, str]) -> None:
     reply = client.get("/v1/scores", headers=admin_headers, params={"tz": "../../etc/passwd"})
     body = assert_problem(reply, 422)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from nps_service.filters import NUL_DETAIL, invalid
+from nps_service.filters import NUL_DETAIL, invalid, zone_name
 from nps_service.merchants.window import Window
 from nps_service.scores.params import ScoreOptions
 from nps_service.survey import METRICS
@@ -38,14 +38,6 @@ def no_nul(value: str | None) -> str | None:
     return value
 
 
-def _zone(name: str) -> str:
-    try:
-        parse_time_zone(name)
-    except ValueError as exc:
-        raise invalid(str(exc)) from exc
-    return name
-
-
 def _end(raw: str | None) -> str | None:
     if not raw:
         return None
@@ -73,9 +65,9 @@ class WindowParams(BaseModel):
         AfterValidator(_end),
         Field(description="First day after the window (YYYY-MM-DD, local); default: tomorrow."),
     ] = None
-    tz: Annotated[str, AfterValidator(_zone), Field(description="IANA time zone of the days.")] = (
-        "UTC"
-    )
+    tz: Annotated[
+        str, AfterValidator(zone_name), Field(description="IANA time zone of the days.")
+    ] = "UTC"
     min_n: Annotated[
         int | None,
         Field(ge=1, description="Rank only merchants with this many answers; default NPS_MIN_N."),
