@@ -24,6 +24,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     future_tolerance_seconds: int = Field(300, ge=0)
     db_pool_size: int = Field(10, ge=1)
+    # A request waits this long for a database connection, then gets 503 with Retry-After
+    # (never the 30 s hang and 500 of SQLAlchemy's default).
+    db_pool_timeout_seconds: float = Field(3.0, gt=0)
+    # Every statement a request runs stops after this long and the request gets a 422 that
+    # says to narrow it; folding and maintenance run on their own connections, unbounded.
+    statement_timeout_seconds: float = Field(15.0, gt=0)
+    # Group-by results beyond this many groups are refused (422) before they are built.
+    max_groups: int = Field(10_000, ge=1)
+    # Requests a process serves at once; more wait up to db_pool_timeout_seconds, then 503.
+    max_concurrent_requests: int = Field(32, ge=1)
+    # Exports stream from their own connection for their whole life: at most this many at
+    # once per process (503 beyond), each for at most export_timeout_seconds.
+    max_concurrent_exports: int = Field(2, ge=1)
+    export_timeout_seconds: float = Field(600.0, gt=0)
+    # Request line and headers larger than this are refused (431) while they arrive.
+    max_header_bytes: int = Field(64 * 1024, ge=1024)
+    # On SIGTERM, requests in flight get this long to finish before the process exits.
+    shutdown_timeout_seconds: int = Field(10, ge=1)
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
     log_level: str = "info"
     # How often each server process folds new answers into the rollups; 0 turns it off

@@ -1,8 +1,13 @@
 """Engine, session factory and column types shared by every domain package."""
 
+import sqlite3
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
+import psycopg
+import sqlalchemy.exc
 from sqlalchemy import DateTime, Dialect, MetaData, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -65,25 +70,64 @@ def normalise_database_url(raw: str) -> URL:
     )
 
 
-def create_db_engine(settings: Settings) -> Engine:
-    """Build the engine for the configured database, tuned for concurrent writers."""
-    url = normalise_database_url(settings.database_url)
-    if url.get_backend_name() == "sqlite":
-        return _create_sqlite_engine(url, settings)
-    return create_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+@dataclass(frozen=True)
+class PoolShape:
+    """How many connections an engine keeps, how long a checkout waits, and how long a
+    statement may run (None: unbounded, for folding, imports and maintenance)."""
+
+    size: int
+    overflow: int
+    checkout_timeout: float = 30.0
+    statement_timeout: float | None = None
+
+
+def request_pool(settings: Settings) -> PoolShape:
+    """The pool requests draw from: bounded waits and bounded statements."""
+    return PoolShape(
+        size=settings.db_pool_size,
+        overflow=settings.db_pool_size,
+        checkout_timeout=settings.db_pool_timeout_seconds,
+        statement_timeout=settings.statement_timeout_seconds,
     )
 
 
-def _create_sqlite_engine(url: URL, settings: Settings) -> Engine:
+def background_pool(settings: Settings) -> PoolShape:
+    """The folder, the table maintenance and the exports: their own few connections, so a
+    busy request pool never stalls them (nor they it)."""
+    size = 2 + settings.max_concurrent_exports
+    return PoolShape(size=size, overflow=2, checkout_timeout=settings.db_pool_timeout_seconds)
+
+
+def create_db_engine(settings: Settings, pool: PoolShape | None = None) -> Engine:
+    """Build the engine for the configured database, tuned for concurrent writers."""
+    url = normalise_database_url(settings.database_url)
+    pool = pool or PoolShape(settings.db_pool_size, settings.db_pool_size)
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, settings, pool)
+    connect_args = {}
+    if pool.statement_timeout is not None:
+        milliseconds = int(pool.statement_timeout * 1000)
+        connect_args["options"] = f"-c statement_timeout={milliseconds}"
+    return create_engine(
+        url,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_timeout=pool.checkout_timeout,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+def _create_sqlite_engine(url: URL, settings: Settings, pool: PoolShape) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     pool_args = (
         {}
         if in_memory
-        else {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size}
+        else {
+            "pool_size": pool.size,
+            "max_overflow": pool.overflow,
+            "pool_timeout": pool.checkout_timeout,
+        }
     )
     engine = create_engine(
         url,
@@ -96,7 +140,7 @@ def _create_sqlite_engine(url: URL, settings: Settings) -> Engine:
     busy_timeout = settings.sqlite_busy_timeout_ms
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
+    def _configure(dbapi_connection: Any, record: Any) -> None:
         # Take transaction control away from pysqlite so that BEGIN is explicit (below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -107,6 +151,8 @@ def _create_sqlite_engine(url: URL, settings: Settings) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        if pool.statement_timeout is not None:
+            record.info[_DEADLINE] = _install_deadline(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
@@ -116,9 +162,61 @@ def _create_sqlite_engine(url: URL, settings: Settings) -> Engine:
         mode = connection.get_execution_options().get("sqlite_begin", "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
+    if pool.statement_timeout is not None:
+        seconds = pool.statement_timeout
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _start_clock(connection: Any, *_args: Any) -> None:
+            deadline = connection.info.get(_DEADLINE)
+            if deadline is not None:
+                deadline[0] = time.monotonic() + seconds
+
     return engine
+
+
+_DEADLINE = "nps_statement_deadline"
+
+
+def _install_deadline(dbapi_connection: Any) -> list[float]:
+    """SQLite has no statement timeout: interrupt a statement that runs past its deadline
+    (sqlite3 raises OperationalError 'interrupted', as PostgreSQL cancels one)."""
+    deadline = [float("inf")]
+
+    def progress() -> int:
+        return 1 if time.monotonic() > deadline[0] else 0
+
+    # Checked every 100,000 virtual-machine steps: about a millisecond of work.
+    dbapi_connection.set_progress_handler(progress, 100_000)
+    return deadline
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+# How a database failure should reach the client: busy (pool or lock wait ran out), down
+# (no connection), too slow (a statement ran past its bound), or None (a bug: a 500).
+DatabaseTrouble = Literal["busy", "down", "too_slow"]
+
+
+def database_trouble(exc: BaseException) -> DatabaseTrouble | None:
+    """Classify an exception raised by SQLAlchemy, psycopg or sqlite3."""
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):
+        return "busy"
+    original = getattr(exc, "orig", None) or exc
+    message = str(original)
+    if isinstance(original, psycopg.errors.QueryCanceled):
+        return "too_slow"
+    if isinstance(original, sqlite3.OperationalError):
+        if message == "interrupted":
+            return "too_slow"
+        if "locked" in message or "busy" in message:
+            return "busy"
+        if "unable to open" in message or "disk I/O" in message:
+            return "down"
+    if getattr(exc, "connection_invalidated", False):
+        return "down"
+    if isinstance(original, psycopg.OperationalError | psycopg.InterfaceError):
+        return "down"
+    return None

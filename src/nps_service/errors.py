@@ -87,3 +87,20 @@ class QueryTooBroad(ProblemError):
     status = 422
     slug = "query-too-broad"
     title = "Query too broad"
+
+
+class ServiceUnavailable(ProblemError):
+    """Overloaded or without its database: a fast answer that says when to retry."""
+
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class TooManyGroups(ProblemError):
+    status = 422
+    slug = "too-many-groups"
+    title = "Too many groups"

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,3 +50,24 @@ def log_config(level: str) -> dict[str, Any]:
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "nps_service")
         },
     }
+
+
+class SparseLog:
+    """Log a recurring condition once per `seconds`, with how often it recurred meanwhile
+    (a database outage would otherwise write a line per request and per second per folder)."""
+
+    def __init__(self, logger: logging.Logger, seconds: float = 30.0) -> None:
+        self._logger = logger
+        self._seconds = seconds
+        self._last: dict[str, float] = {}
+        self._since: dict[str, int] = {}
+
+    def warning(self, key: str, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last.get(key, -self._seconds) < self._seconds:
+            self._since[key] = self._since.get(key, 0) + 1
+            return
+        repeated = self._since.pop(key, 0)
+        suffix = f" ({repeated} more since the last report)" if repeated else ""
+        self._last[key] = now
+        self._logger.warning(message + suffix)

@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from nps_service import __version__
 from nps_service.config import Settings, get_settings
-from nps_service.db import create_db_engine, make_session_factory
+from nps_service.db import background_pool, create_db_engine, make_session_factory, request_pool
 from nps_service.drivers.router import router as drivers_router
 from nps_service.merchants.router import router as merchants_router
 from nps_service.migrate import head_revision
@@ -22,6 +23,7 @@ from nps_service.rollups import Folder
 from nps_service.scores.router import router as scores_router
 from nps_service.web.body_limit import BodySizeLimitMiddleware
 from nps_service.web.openapi import customise_openapi, operation_id
+from nps_service.web.overload import ConcurrencyLimitMiddleware
 from nps_service.web.problems import install_error_handlers
 
 DESCRIPTION = """Collects NPS survey answers and computes a platform's **global NPS**: the
@@ -34,11 +36,12 @@ Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the given settings (tests pass their own database URL)."""
     settings = settings or get_settings()
-    engine = create_db_engine(settings)
+    engine = create_db_engine(settings, request_pool(settings))
+    background = create_db_engine(settings, background_pool(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        folder = Folder(engine, settings.rollup_interval_seconds)
+        folder = Folder(background, settings.rollup_interval_seconds)
         if settings.rollup_interval_seconds > 0:
             folder.start()
         # What exists once the app is up (modules, routes, pools) lives as long as the
@@ -49,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.rollup_interval_seconds > 0:
             folder.stop()
         engine.dispose()
+        background.dispose()
 
     app = FastAPI(
         title="nps-service",
@@ -59,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    # Folding, maintenance and exports: connections of their own, without statement bounds.
+    app.state.background_engine = background
+    app.state.exports = threading.BoundedSemaphore(settings.max_concurrent_exports)
     app.state.session_factory = make_session_factory(engine)
     app.state.expected_revision = head_revision(engine)
     app.state.metrics = Metrics()
@@ -82,6 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Content-Disposition"],
             max_age=600,
         )
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=settings.max_concurrent_requests,
+        wait=settings.db_pool_timeout_seconds,
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     customise_openapi(app)
     logging.getLogger("nps_service").setLevel(settings.log_level.upper())

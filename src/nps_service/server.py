@@ -10,7 +10,9 @@ import argparse
 
 import uvicorn
 
+from nps_service.config import get_settings
 from nps_service.logs import log_config
+from nps_service.web.http_protocol import BoundedHeadersProtocol
 
 
 def main() -> None:
@@ -30,6 +32,9 @@ def main() -> None:
         log_config=log_config(args.log_level),
         proxy_headers=True,
         server_header=False,
+        http=BoundedHeadersProtocol,
+        # SIGTERM: requests in flight (a slow client reading an export) get this long.
+        timeout_graceful_shutdown=get_settings().shutdown_timeout_seconds,
     )
 
 

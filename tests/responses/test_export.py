@@ -91,7 +91,7 @@ def test_answers_stored_during_an_export_are_not_in_it(
     post_all(client, admin_headers, first)
     engine = create_db_engine(settings)
     scope = ResponseFilter(start=None, end=None, tz=START.tzinfo, segments={})  # type: ignore[arg-type]
-    stream = export.ndjson_lines(engine, scope)
+    stream = export.ndjson_lines(export.ExportCursor(engine, scope, seconds=600))
     received = next(stream).decode().splitlines()  # the first chunk is out
     later = [
         answer(9, submitted_at=(START + timedelta(days=200, minutes=i)).isoformat())

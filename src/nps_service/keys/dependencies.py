@@ -26,10 +26,11 @@ def require_scope(scope: Scope) -> Callable[..., Principal]:
                 "send an API key as 'Authorization: Bearer <key>'", headers=_CHALLENGE
             )
         principal = authenticate(session, credentials.credentials)
-        if session.get_bind().dialect.name == "sqlite":
-            # End the lookup's read transaction: on SQLite a transaction that read first and
-            # then writes fails at once with "database is locked" instead of waiting its turn.
-            session.rollback()
+        # End the lookup's transaction and give its connection back at once: a request that
+        # streams or waits must not hold a connection for a key it already checked (and on
+        # SQLite a transaction that read first and then writes fails with "database is
+        # locked" instead of waiting its turn).
+        session.rollback()
         if principal is None:
             raise Unauthorized("unknown or revoked API key", headers=_CHALLENGE)
         if not principal.allows(scope):

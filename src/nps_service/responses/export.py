@@ -7,6 +7,8 @@ stays flat for any number of rows.
 """
 
 import io
+import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,35 +23,64 @@ from nps_service.responses.rows import OUT_COLUMNS, to_out_from_row
 from nps_service.survey import CONTEXT_FIELDS, DIMENSIONS
 
 CHUNK = 2000
+logger = logging.getLogger("nps_service.export")
 
 
-def _rows(engine: Engine, scope: ResponseFilter) -> Iterator[list[dict[str, Any]]]:
-    table = Response.__table__
-    statement = (
-        select(*(table.c[name] for name in OUT_COLUMNS))
-        .where(*filter_conditions(scope))
-        .order_by(table.c.submitted_at, table.c.id)
-    )
-    with engine.connect() as connection:
+class ExportCursor:
+    """An open read of the matching rows, oldest first, from one snapshot.
+
+    Opened before the response starts, so a database that is down or busy is a 503
+    problem, not a 200 with an empty body. While streaming, an error or the time bound cuts
+    the response short (the server ends the connection without the final chunk), so a
+    client sees an incomplete transfer, never a complete-looking file.
+    """
+
+    def __init__(self, engine: Engine, scope: ResponseFilter, seconds: float) -> None:
+        table = Response.__table__
+        statement = (
+            select(*(table.c[name] for name in OUT_COLUMNS))
+            .where(*filter_conditions(scope))
+            .order_by(table.c.submitted_at, table.c.id)
+        )
         options: dict[str, Any] = {"stream_results": True, "yield_per": CHUNK}
         if engine.dialect.name == "postgresql":
             options["isolation_level"] = "REPEATABLE READ"
-        streaming = connection.execution_options(**options)
-        with streaming.begin():
-            for chunk in streaming.execute(statement).mappings().partitions(CHUNK):
+        self._deadline = time.monotonic() + seconds
+        self._connection = engine.connect().execution_options(**options)
+        try:
+            self._transaction = self._connection.begin()
+            self._result = self._connection.execute(statement).mappings()
+        except BaseException:
+            self._connection.close()
+            raise
+
+    def chunks(self) -> Iterator[list[dict[str, Any]]]:
+        """The rows, CHUNK at a time; the connection is given back when they end."""
+        try:
+            for chunk in self._result.partitions(CHUNK):
+                if time.monotonic() > self._deadline:
+                    raise TimeoutError("the export ran past NPS_EXPORT_TIMEOUT_SECONDS")
                 yield [dict(row) for row in chunk]
+        except Exception:
+            logger.warning("export cut short", exc_info=True)
+            raise
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._connection.close()  # rolls the read transaction back
 
 
-def ndjson_lines(engine: Engine, scope: ResponseFilter) -> Iterator[bytes]:
+def ndjson_lines(cursor: ExportCursor) -> Iterator[bytes]:
     """One `GET /v1/responses/{id}` body per line."""
-    for chunk in _rows(engine, scope):
+    for chunk in cursor.chunks():
         yield b"".join(to_out_from_row(row).model_dump_json().encode() + b"\n" for row in chunk)
 
 
-def csv_chunks(engine: Engine, scope: ResponseFilter) -> Iterator[bytes]:
+def csv_chunks(cursor: ExportCursor) -> Iterator[bytes]:
     """The import CSV layout (README "Bulk import"), so an export can be imported again."""
     header = True
-    for chunk in _rows(engine, scope):
+    for chunk in cursor.chunks():
         out = io.StringIO()
         write_csv((_body(row) for row in chunk), out, header=header)
         header = False

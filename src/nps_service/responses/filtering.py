@@ -7,9 +7,9 @@ themselves, the same way on both databases, within a bounded statement time.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, literal, text
+from sqlalchemy import ColumnElement, String, Table, literal, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -21,18 +21,27 @@ from nps_service.filters import ResponseFilter
 from nps_service.responses.models import Response
 
 
-def filter_conditions(scope: ResponseFilter) -> list[ColumnElement[bool]]:
-    """SQL conditions selecting the responses in scope."""
+def filter_conditions(
+    scope: ResponseFilter, table: Table | None = None
+) -> list[ColumnElement[bool]]:
+    """SQL conditions selecting the answers in scope, from `responses` or from another
+    table with its time and tag columns (the pending queue; it keeps no properties)."""
+    columns = (table if table is not None else _RESPONSES).c
     conditions: list[ColumnElement[bool]] = []
     if scope.start is not None:
-        conditions.append(Response.submitted_at >= scope.start)
+        conditions.append(columns.submitted_at >= scope.start)
     if scope.end is not None:
-        conditions.append(Response.submitted_at < scope.end)
+        conditions.append(columns.submitted_at < scope.end)
     for name, values in scope.segments.items():
-        column = getattr(Response, name)
+        column = columns[name]
         conditions.append(column == values[0] if len(values) == 1 else column.in_(values))
-    conditions += [property_condition(key, values) for key, values in scope.properties.items()]
+    if scope.properties:
+        assert table is None, "only responses keep properties"
+        conditions += [property_condition(k, values) for k, values in scope.properties.items()]
     return conditions
+
+
+_RESPONSES = cast(Table, Response.__table__)
 
 
 class _PropertyString(FunctionElement[str]):

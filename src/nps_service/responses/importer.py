@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from nps_service.responses.formats import BadCsv, csv_bodies
 from nps_service.responses.ingest import store_rows
-from nps_service.responses.models import STORED_COLUMNS
+from nps_service.responses.models import RETURNING_PENDING, STORED_COLUMNS, queue_new_answers
 from nps_service.responses.rows import content_hash, row_values, same_answer
 from nps_service.responses.schemas import ResponseIn
 
@@ -185,8 +185,7 @@ _STAGED = ", ".join(STORED_COLUMNS)
 _MOVE = (
     f"WITH inserted AS (INSERT INTO responses ({_STAGED}) "  # noqa: S608 - constant names
     f"SELECT DISTINCT ON (id) {_STAGED} FROM import_staging ORDER BY id, line "
-    "ON CONFLICT (id) DO NOTHING RETURNING id, submitted_at) "
-    "INSERT INTO pending_rollup (id, submitted_at) SELECT id, submitted_at FROM inserted"
+    f"ON CONFLICT (id) DO NOTHING {RETURNING_PENDING}) {queue_new_answers('inserted')}"
 )
 # A staged row clashes when its id is stored (before, or from an earlier line) with other
 # content; a retry that omits submitted_at is not a clash.

@@ -11,7 +11,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from nps_service.errors import Conflict, FieldError
-from nps_service.responses.models import STORED_COLUMNS, PendingRollup, Response
+from nps_service.responses.models import (
+    PENDING_COLUMNS,
+    RETURNING_PENDING,
+    STORED_COLUMNS,
+    PendingRollup,
+    Response,
+    queue_new_answers,
+)
 from nps_service.responses.rows import (
     content_hash,
     row_values,
@@ -48,10 +55,8 @@ def _unnest_insert() -> TextClause:
     columns = ", ".join(STORED_COLUMNS)
     return text(
         f"WITH inserted AS (INSERT INTO responses ({columns}) "  # noqa: S608 - constant names
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING "
-        "RETURNING id, submitted_at) "
-        "INSERT INTO pending_rollup (id, submitted_at) SELECT id, submitted_at FROM inserted "
-        "RETURNING id"
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING {RETURNING_PENDING}) "
+        f"{queue_new_answers('inserted')} RETURNING id"
     )
 
 
@@ -73,7 +78,7 @@ def _insert_new(session: Session, ordered: list[dict[str, Any]]) -> set[uuid.UUI
         session.execute(
             _QUEUE,
             [
-                {"id": row["id"], "submitted_at": row["submitted_at"]}
+                {name: row[name] for name in PENDING_COLUMNS}
                 for row in ordered
                 if row["id"] in inserted
             ],

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nps_service.db import Base, UTCDateTime
-from nps_service.survey import CONTEXT_FIELDS, DIMENSIONS
+from nps_service.survey import CONTEXT_FIELDS, DIMENSIONS, SEGMENT_FIELDS
 
 # What a client sends, flattened into columns (also the CSV import layout).
 ANSWER_COLUMNS = (
@@ -76,10 +76,13 @@ class Response(Base):
 
 
 class PendingRollup(Base):
-    """Stored answers not yet folded into the rollups, with their time.
+    """Stored answers not yet folded into the rollups, with what folding needs of them.
 
-    The time lets the folder take pending answers in time order, so one batch touches the
-    rollup slots of one stretch of time instead of updating every slot of every batch.
+    A copy, not a reference: reading the pending tail (every score query does) and folding
+    it never join the answers, so their cost follows the tail's size whatever the planner
+    believes about a table that fills and empties all day. The time lets the folder take
+    pending answers in time order, so one batch touches the rollup slots of one stretch
+    of time instead of updating every slot of every batch.
     """
 
     __tablename__ = "pending_rollup"
@@ -87,3 +90,30 @@ class PendingRollup(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    logistics: Mapped[int | None] = mapped_column(SmallInteger)
+    product: Mapped[int | None] = mapped_column(SmallInteger)
+    service: Mapped[int | None] = mapped_column(SmallInteger)
+    app: Mapped[int | None] = mapped_column(SmallInteger)
+    weight: Mapped[float] = mapped_column(Double)
+    merchant_id: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
+    platform: Mapped[str | None] = mapped_column(String(64))
+    touchpoint: Mapped[str | None] = mapped_column(String(64))
+
+
+# What the pending queue copies of each new answer (every column of PendingRollup).
+PENDING_COLUMNS = ("id", "submitted_at", "score", *DIMENSIONS, "weight", *SEGMENT_FIELDS)
+
+
+def queue_new_answers(inserted: str) -> str:
+    """SQL that copies the rows of the CTE `inserted` (which returns PENDING_COLUMNS) into
+    the pending queue, in the statement that stored them."""
+    columns = ", ".join(PENDING_COLUMNS)
+    return f"INSERT INTO pending_rollup ({columns}) SELECT {columns} FROM {inserted}"  # noqa: S608
+
+
+# What `INSERT INTO responses ... RETURNING` must give `queue_new_answers`.
+RETURNING_PENDING = "RETURNING " + ", ".join(PENDING_COLUMNS)

@@ -1,12 +1,15 @@
 """HTTP routes for survey answers."""
 
+import threading
 import uuid
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Response as HttpResponse
 from fastapi.responses import StreamingResponse
 
+from nps_service.errors import ServiceUnavailable
 from nps_service.filters import FilterParams
 from nps_service.keys.dependencies import IngestKey, ReadKey
 from nps_service.responses import export, ingest, listing
@@ -14,7 +17,7 @@ from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, Respons
 from nps_service.web.body_limit import require_json
 from nps_service.web.media import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, wants_csv
 from nps_service.web.openapi import problems
-from nps_service.web.session import SessionDep
+from nps_service.web.session import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/v1/responses", tags=["responses"])
 JSON_BODY = [Depends(require_json)]
@@ -80,28 +83,46 @@ def create_batch(
             "description": "NDJSON (one answer per line, as `GET /v1/responses/{id}`), or "
             "CSV in the import layout with `format=csv` or `Accept: text/csv`.",
         },
-        **problems(401, 403, 422),
+        **problems(401, 403, 422, 503),
     },
 )
 def export_responses(
     request: Request,
     _key: ReadKey,
     filters: Filters,
+    settings: SettingsDep,
     format: Annotated[
         Literal["ndjson", "csv"] | None, Query(description="Overrides the Accept header.")
     ] = None,
 ) -> StreamingResponse:
     """Oldest first, from one snapshot: answers stored while the export streams are not in
-    it. Memory stays flat however many rows match."""
-    engine = request.app.state.engine
-    scope = filters.scope
-    if wants_csv(request, format, json_wins=False):
-        return StreamingResponse(
-            export.csv_chunks(engine, scope),
-            media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="responses.csv"'},
+    it. Memory stays flat however many rows match. At most NPS_MAX_CONCURRENT_EXPORTS run
+    at once per process (503 with Retry-After beyond), each for at most
+    NPS_EXPORT_TIMEOUT_SECONDS; an export cut short ends without its final chunk."""
+    slots: threading.BoundedSemaphore = request.app.state.exports
+    if not slots.acquire(blocking=False):
+        raise ServiceUnavailable("as many exports as allowed are running; retry later", 5)
+    try:
+        cursor = export.ExportCursor(
+            request.app.state.background_engine, filters.scope, settings.export_timeout_seconds
         )
-    return StreamingResponse(export.ndjson_lines(engine, scope), media_type=NDJSON_MEDIA_TYPE)
+    except BaseException:
+        slots.release()
+        raise
+    if wants_csv(request, format, json_wins=False):
+        body, media_type = export.csv_chunks(cursor), f"{CSV_MEDIA_TYPE}; charset=utf-8"
+        headers = {"Content-Disposition": 'attachment; filename="responses.csv"'}
+    else:
+        body, media_type, headers = export.ndjson_lines(cursor), NDJSON_MEDIA_TYPE, {}
+    return StreamingResponse(_releasing(body, slots), media_type=media_type, headers=headers)
+
+
+def _releasing(body: Iterator[bytes], slots: threading.BoundedSemaphore) -> Iterator[bytes]:
+    """The body, giving its export slot back however the stream ends."""
+    try:
+        yield from body
+    finally:
+        slots.release()
 
 
 @router.get(

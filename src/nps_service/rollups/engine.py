@@ -7,16 +7,18 @@ the database in one `UNION ALL` + `GROUP BY`, inside one snapshot. Queries no gr
 answer (two tags at once, property filters) are one grouped scan of the answers.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, Select, func, select, union_all
 from sqlalchemy.orm import Session
 
+from nps_service.errors import TooManyGroups
 from nps_service.filters import ResponseFilter
-from nps_service.responses.filtering import bounded_time, filter_conditions
+from nps_service.responses.filtering import bounded_time
 from nps_service.responses.models import Response
 from nps_service.rollups.buckets import as_date, bucket_starts
 from nps_service.rollups.grains import LONGEST_SLOT, choose_grain
@@ -38,17 +40,21 @@ from nps_service.rollups.totals import GroupKey, GroupTotals, TotalsQuery, class
 class SqlTotals:
     """The `TotalsEngine` over PostgreSQL or SQLite, reading through one request's session."""
 
-    def __init__(self, session: Session, *, use_rollups: bool = True) -> None:
+    def __init__(
+        self, session: Session, *, use_rollups: bool = True, max_groups: int | None = None
+    ) -> None:
         self._session = session
         # False: always scan the answers (tests compare both paths).
         self._use_rollups = use_rollups
+        # A grouped result with more groups is refused before any of it is built.
+        self._max_groups = max_groups
 
     def group_totals(self, query: TotalsQuery) -> GroupTotals:
         """The sums of every (bucket, group fields) combination that has answers."""
         session = self._session
         enter_snapshot(session)
         shape = Shape(
-            query.scope,
+            _within_answer_time(query.scope),
             query.interval,
             list(query.group_by),
             query.weighted,
@@ -87,17 +93,22 @@ class SqlTotals:
         return self._merge(statements, shape)
 
     def _span(self, scope: ResponseFilter) -> tuple[datetime, datetime] | None:
-        """Around the first and last submitted_at in scope: where buckets need zone offsets."""
+        """Where buckets need zone offsets and boundaries: the query's range within the
+        first and last answer stored (two index probes, whatever the filters), in whole
+        UTC days, widened by the longest slot (slots start before their first answer)."""
         first, last = self._session.execute(
-            select(func.min(Response.submitted_at), func.max(Response.submitted_at)).where(
-                *filter_conditions(scope)
-            )
+            select(func.min(Response.submitted_at), func.max(Response.submitted_at))
         ).one()
         if first is None:
             return None
-        # Widened by the longest slot: rollup slots start before the first answer in them,
-        # and their bucket, offset and boundaries must be right too.
-        return _as_datetime(first) - LONGEST_SLOT, _as_datetime(last) + LONGEST_SLOT
+        start, end = _as_datetime(first), _as_datetime(last)
+        if scope.start is not None:
+            start = max(start, scope.start)
+        if scope.end is not None:
+            end = min(end, scope.end)
+        day = timedelta(days=1)
+        start = floor_to_day(start - LONGEST_SLOT)
+        return start, floor_to_day(max(end, start) + LONGEST_SLOT) + day
 
     def _merge(self, statements: list[Select[Any]], shape: Shape) -> GroupTotals:
         """Add up the sources' rows per group in the database: one result row per group."""
@@ -110,37 +121,77 @@ class SqlTotals:
             keys: list[ColumnElement[Any]] = [sources.c[name] for name in names]
             sums = (summed(sources.c[label], label) for label in labels)
             merged = grouped(select(*keys, *sums), keys)
+        if self._max_groups is not None and names:
+            merged = merged.limit(self._max_groups + 1)
         # Core rows (plain tuples), not ORM rows: thousands of groups come back.
         rows = self._session.connection().execute(merged).all()
+        if self._max_groups is not None and len(rows) > self._max_groups:
+            raise TooManyGroups(
+                f"more than {self._max_groups} groups (NPS_MAX_GROUPS); narrow from/to, add "
+                "filters, use a longer interval or group by fewer fields"
+            )
         return _totals_of(rows, shape)
 
 
 def _totals_of(rows: Sequence[Any], shape: Shape) -> GroupTotals:
+    """The database's rows as typed columns (a query's thousands of groups at numpy speed)."""
     names = shape.key_names
-    width = len(names)
     classes = len(class_sum_labels(shape.weighted))
-    moment_names = [moment.name for moment in moment_sums(shape.weighted)]
-    grouped_query = bool(names)
-    keys: list[GroupKey] = []
-    sums: list[list[Any]] = []
-    moments: list[Mapping[str, int | float]] = []
-    for row in rows:
-        values = [value or 0 for value in row[width:]]
-        if grouped_query and not any(values):
-            continue  # defensive: a group exists only where some answer is
-        key = dict(zip(names, row[:width], strict=True))
-        if shape.interval is not None:
-            key["bucket"] = as_date(key["bucket"]).isoformat()
-        keys.append(key)
-        sums.append(values[:classes])
-        if shape.moments:
-            moments.append(dict(zip(moment_names, values[classes:], strict=True)))
-    if not keys and not grouped_query:
-        keys.append({})
-        sums.append([0] * classes)
-        if shape.moments:
-            moments.append(dict.fromkeys(moment_names, 0))
-    return GroupTotals.from_rows(keys, sums, shape.weighted, moments)
+    if not rows:
+        if names:
+            return GroupTotals.empty(shape.weighted)
+        moments = [dict.fromkeys(_moment_names(shape), 0)] if shape.moments else None
+        return GroupTotals.from_rows([{}], [[0] * classes], shape.weighted, moments)
+    table = np.array(rows, dtype=object)
+    sums = table[:, len(names) :]
+    sums[sums == None] = 0  # noqa: E711 - elementwise: SUM over no row is NULL
+    class_sums = sums[:, :classes].astype(np.float64 if shape.weighted else np.int64)
+    if names:  # defensive: a group exists only where some answer is
+        answered = np.abs(class_sums).sum(axis=1) > 0
+        table, sums, class_sums = table[answered], sums[answered], class_sums[answered]
+    columns = [table[:, index].tolist() for index in range(len(names))]
+    if shape.interval is not None:
+        columns[0] = _bucket_names(columns[0])
+    keys: list[GroupKey] = (
+        [dict(zip(names, key, strict=True)) for key in zip(*columns, strict=True)]
+        if names
+        else [{} for _ in range(len(table))]
+    )
+    moments = None
+    if shape.moments:
+        names_of_moments = _moment_names(shape)
+        moments = [dict(zip(names_of_moments, row, strict=True)) for row in sums[:, classes:]]
+    return GroupTotals.from_rows(keys, class_sums, shape.weighted, moments)
+
+
+def _moment_names(shape: Shape) -> list[str]:
+    return [moment.name for moment in moment_sums(shape.weighted)]
+
+
+def _bucket_names(buckets: list[Any]) -> list[str]:
+    """Local dates as YYYY-MM-DD (PostgreSQL gives dates, SQLite text); once per date."""
+    named: dict[Any, str] = {}
+    return [named.get(b) or named.setdefault(b, as_date(b).isoformat()) for b in buckets]
+
+
+# No answer is older than 1970 (ingest refuses it) or far in the future, so bounds beyond
+# these change nothing and are dropped; the plan's calendar arithmetic near the year 1 or
+# 9999 would overflow.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC) - 2 * LONGEST_SLOT
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _within_answer_time(scope: ResponseFilter) -> ResponseFilter:
+    start = scope.start if scope.start is not None and scope.start > _EARLIEST else None
+    end = scope.end if scope.end is not None and scope.end < _LATEST else None
+    if (start, end) == (scope.start, scope.end):
+        return scope
+    return replace(scope, start=start, end=end)
+
+
+def floor_to_day(instant: datetime) -> datetime:
+    """Midnight UTC of the instant's day (spans in whole days repeat, and cache)."""
+    return instant.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _as_datetime(value: datetime | str) -> datetime:

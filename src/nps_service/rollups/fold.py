@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from nps_service.db import database_trouble
+from nps_service.logs import SparseLog
 from nps_service.rollups.grains import GRAINS, ROLLUP_FIELDS, Grain, Level
 from nps_service.rollups.models import SUM_COLUMNS
 from nps_service.rollups.moments import MOMENTS, MomentSum
@@ -138,9 +140,9 @@ def _upsert_sql(dialect: str, cutoff: bool) -> str:
         ]
     )
     ctes = [
-        f"batch AS MATERIALIZED (SELECT {needed} FROM responses r "  # noqa: S608
-        "JOIN pending_rollup p ON p.id = r.id"
-        + (f" WHERE {_UP_TO_CUTOFF.format(p='p.')}" if cutoff else "")
+        # The queue holds what folding needs: the answers themselves are not read.
+        f"batch AS MATERIALIZED (SELECT {needed} FROM pending_rollup r"  # noqa: S608
+        + (f" WHERE {_UP_TO_CUTOFF.format(p='r.')}" if cutoff else "")
         + ")"
     ]
     selects = []
@@ -252,6 +254,7 @@ class Folder:
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rollup-folder", daemon=True)
+        self._sparse = SparseLog(logger, seconds=60)
 
     def start(self) -> None:
         self._thread.start()
@@ -261,8 +264,17 @@ class Folder:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.wait(self._interval):
             try:
                 fold_all(self._engine)
-            except Exception:  # a failed batch is rolled back and retried next tick
-                logger.exception("folding pending answers into rollups failed")
+            except Exception as exc:  # a failed batch is rolled back and retried next tick
+                if database_trouble(exc) is None:
+                    logger.exception("folding pending answers into rollups failed")
+                else:  # an outage: one line per outage, not a traceback every second
+                    self._sparse.warning("down", f"folding waits for the database: {exc}"[:300])
+                failing = True
+                continue
+            if failing:
+                logger.info("folding pending answers into rollups again")
+                failing = False

@@ -9,6 +9,7 @@ Every statement returns the group's key columns and then its sums, labelled as
 `sum_labels` lists them, so the engine can add them up with one `UNION ALL` + `GROUP BY`.
 """
 
+import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     SQLColumnExpression,
+    Table,
     and_,
     cast,
     false,
@@ -39,7 +41,8 @@ from nps_service.rollups.plan import Piece
 from nps_service.rollups.totals import class_sum_labels
 from nps_service.survey import CLASSES, DIMENSIONS, METRICS, Interval
 
-_METRIC_COLUMNS = {"overall": Response.score, **{d: getattr(Response, d) for d in DIMENSIONS}}
+_RESPONSES = typing.cast(Table, Response.__table__)
+_PENDING = typing.cast(Table, PendingRollup.__table__)
 # Up to this many slot ranges, each is its own SELECT: a single range is an index(-only)
 # scan, while an OR of ranges makes PostgreSQL fetch every table row through a bitmap.
 SEPARATE_RANGES = 16
@@ -75,12 +78,16 @@ _INTEGER_LABELS = frozenset(
     [f"{metric}__{k}" for metric in METRICS for k in CLASSES]
     + [moment.name for moment in PLAIN_MOMENTS]
 )
-_COMPLETE_CASE = and_(*(getattr(Response, d).is_not(None) for d in DIMENSIONS))
 
 
-def _moment_term(moment: MomentSum) -> ColumnElement[Any]:
+def _metric_columns(table: Table) -> dict[str, ColumnElement[Any]]:
+    """The overall score and each rating, in answers or in pending answers."""
+    return {"overall": table.c.score, **{d: table.c[d] for d in DIMENSIONS}}
+
+
+def _moment_term(table: Table, moment: MomentSum) -> ColumnElement[Any]:
     """What a moment adds up for one answer (the fold multiplies in the same order)."""
-    factors: list[Any] = moment.terms(Response.weight, _METRIC_COLUMNS)
+    factors: list[Any] = moment.terms(table.c.weight, _metric_columns(table))
     term = factors[0]
     for factor in factors[1:]:
         term = term * factor
@@ -88,22 +95,24 @@ def _moment_term(moment: MomentSum) -> ColumnElement[Any]:
     return result
 
 
-def _moment_aggregates(weighted: bool) -> list[ColumnElement[Any]]:
+def _moment_aggregates(table: Table, weighted: bool) -> list[ColumnElement[Any]]:
     """Complete-case moments over answer rows."""
+    complete_case = and_(*(table.c[d].is_not(None) for d in DIMENSIONS))
     columns: list[ColumnElement[Any]] = []
     for moment in moment_sums(weighted):
         if not moment.factors and not moment.weighted:
             total: ColumnElement[Any] = func.count()
         else:
-            total = func.sum(_moment_term(moment))
-        columns.append(total.filter(_COMPLETE_CASE).label(moment.name))
+            total = func.sum(_moment_term(table, moment))
+        columns.append(total.filter(complete_case).label(moment.name))
     return columns
 
 
-def _row_aggregates(weighted: bool, moments: bool) -> list[ColumnElement[Any]]:
+def _row_aggregates(table: Table, weighted: bool, moments: bool) -> list[ColumnElement[Any]]:
     """Sums over answer rows, labelled as `sum_labels` lists them."""
+    weight = table.c.weight
     columns: list[ColumnElement[Any]] = []
-    for name, column in _METRIC_COLUMNS.items():
+    for name, column in _metric_columns(table).items():
         classes = {
             "promoters": column >= 9,
             "passives": column.between(7, 8),
@@ -112,16 +121,13 @@ def _row_aggregates(weighted: bool, moments: bool) -> list[ColumnElement[Any]]:
         columns += [func.count().filter(c).label(f"{name}__{k}") for k, c in classes.items()]
         if weighted:
             columns += [
-                func.sum(Response.weight).filter(c).label(f"{name}__w_{k}")
-                for k, c in classes.items()
+                func.sum(weight).filter(c).label(f"{name}__w_{k}") for k, c in classes.items()
             ]
             columns.append(
-                func.sum(Response.weight * Response.weight)
-                .filter(column.is_not(None))
-                .label(f"{name}__w_squares")
+                func.sum(weight * weight).filter(column.is_not(None)).label(f"{name}__w_squares")
             )
     if moments:
-        columns += _moment_aggregates(weighted)
+        columns += _moment_aggregates(table, weighted)
     return columns
 
 
@@ -179,28 +185,27 @@ def grouped(statement: Select[Any], keys: list[ColumnElement[Any]]) -> Select[An
     return statement.group_by(*keys) if keys else statement
 
 
-def raw_statement(
-    shape: Shape, pieces: list[Piece] | None, *, pending_only: bool = False
-) -> Select[Any]:
-    """Answer rows in scope (and within the pieces, when given; not folded yet, if asked)."""
-    fields = {name: getattr(Response, name) for name in shape.group_by}
-    keys = _keys(shape, Response.submitted_at, fields)
-    statement = select(*keys, *_row_aggregates(shape.weighted, shape.moments)).where(
-        *filter_conditions(shape.scope)
-    )
-    if pending_only:
-        # The time test on the pending table's own (indexed) copy keeps this a short index
-        # scan of the pending tail, whatever the planner believes about the answers.
-        statement = statement.join(PendingRollup, PendingRollup.id == Response.id)
-    if pieces is not None:
-        time = PendingRollup.submitted_at if pending_only else Response.submitted_at
-        statement = statement.where(_within(time, pieces))
-    return grouped(statement, keys)
+def raw_statement(shape: Shape, pieces: list[Piece] | None) -> Select[Any]:
+    """Answers in scope (and within the pieces, when given), from `responses`."""
+    return _answers_statement(_RESPONSES, shape, pieces)
 
 
 def pending_statement(shape: Shape, pieces: list[Piece]) -> Select[Any]:
-    """Answers not folded yet, inside the ranges the rollup pieces cover."""
-    return raw_statement(shape, pieces, pending_only=True)
+    """Answers not folded yet inside the ranges the rollup pieces cover, from the queue
+    alone: its rows carry everything a score needs, so no join can turn this into a scan
+    of all answers, whatever the planner believes about the queue's size."""
+    return _answers_statement(_PENDING, shape, pieces)
+
+
+def _answers_statement(table: Table, shape: Shape, pieces: list[Piece] | None) -> Select[Any]:
+    fields = {name: table.c[name] for name in shape.group_by}
+    keys = _keys(shape, table.c.submitted_at, fields)
+    aggregates = _row_aggregates(table, shape.weighted, shape.moments)
+    conditions = filter_conditions(shape.scope, None if table is _RESPONSES else table)
+    statement = select(*keys, *aggregates).where(*conditions)
+    if pieces is not None:
+        statement = statement.where(_within(table.c.submitted_at, pieces))
+    return grouped(statement, keys)
 
 
 def rollup_statements(shape: Shape, grain: Grain, pieces: list[Piece]) -> list[Select[Any]]:

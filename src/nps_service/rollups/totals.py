@@ -10,7 +10,7 @@ sit beside it and be chosen where the app is wired, without touching the feature
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -78,9 +78,9 @@ class GroupTotals:
     def from_rows(
         cls,
         keys: list[GroupKey],
-        sums: Sequence[Sequence[float]],
+        sums: Sequence[Sequence[float]] | npt.NDArray[Any],
         weighted: bool,
-        moments: list[Mapping[str, int | float]] | None = None,
+        moments: Sequence[Mapping[str, int | float]] | None = None,
     ) -> "GroupTotals":
         """From one row of sums per group, laid out per metric as `class_sum_labels` lists."""
         stride = len(class_sum_labels(weighted)) // len(METRICS)
@@ -98,7 +98,7 @@ class GroupTotals:
                 class_weights = np.zeros((len(keys), 3))
                 squares = np.zeros(len(keys))
             metrics[metric] = ClassSums(counts, class_weights, squares)
-        return cls(keys, metrics, weighted, moments or [])
+        return cls(keys, metrics, weighted, list(moments or []))
 
 
 def class_sum_labels(weighted: bool) -> list[str]:

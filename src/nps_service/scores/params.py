@@ -188,7 +188,11 @@ class CompareParams(ScoreParams):
                     "then the period of the same length just before)"
                 )
                 raise ParameterErrors([("baseline_from", detail)])
-            self._baseline = (scope.start - (scope.end - scope.start), scope.start)
+            try:
+                self._baseline = (scope.start - (scope.end - scope.start), scope.start)
+            except OverflowError as exc:
+                detail = "the period before 'from' would start before the year 1; give both"
+                raise ParameterErrors([("baseline_from", detail)]) from exc
             return
         if not raw_from or not raw_to:
             missing = "baseline_from" if not raw_from else "baseline_to"

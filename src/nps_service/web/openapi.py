@@ -16,7 +16,11 @@ def operation_id(route: APIRoute) -> str:
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` entries for the given error statuses, as problem+json."""
+    """`responses=` entries for the given error statuses, as problem+json.
+
+    503 is always among them: every API route sheds load and reports a database outage.
+    """
+    statuses = tuple(dict.fromkeys((*statuses, 503)))
     descriptions = {
         400: "Malformed JSON",
         401: "Missing, unknown or revoked API key",
@@ -26,6 +30,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body too large",
         415: "The body is not application/json",
         422: "Invalid input; `errors` names each failing field or parameter",
+        503: "Overloaded or without its database: retry after `Retry-After` seconds",
     }
     return {
         status: {

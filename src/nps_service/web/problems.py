@@ -2,22 +2,32 @@
 Starlette's HTTP errors (404, 405) and anything unexpected (a logged 500)."""
 
 import logging
+import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from nps_service.errors import FieldError, InvalidInput, ProblemError
+from nps_service.db import database_trouble
+from nps_service.errors import FieldError, InvalidInput, ProblemError, QueryTooBroad
+from nps_service.logs import SparseLog
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://nps-service.dev/problems/"
 
 logger = logging.getLogger("nps_service.errors")
+sparse = SparseLog(logger)
+# What a client is told to wait before retrying: a busy pool frees within a second or so;
+# a database that is down or restarting needs longer.
+RETRY_BUSY_SECONDS = 1
+RETRY_DOWN_SECONDS = 5
 
 
 def problem_response(
@@ -149,8 +159,33 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
+async def _handle_database(_request: Request, exc: Exception) -> JSONResponse:
+    """Outages and overload are 503 with Retry-After; a statement over its bound is a 422."""
+    trouble = database_trouble(exc)
+    if trouble == "too_slow":
+        detail = (
+            "the query ran past the statement time bound (NPS_STATEMENT_TIMEOUT_SECONDS); "
+            "narrow from/to, add filters or group by fewer fields"
+        )
+        return problem_response(422, detail, slug=QueryTooBroad.slug, title=QueryTooBroad.title)
+    if trouble is not None:
+        busy = trouble == "busy"
+        sparse.warning(trouble, f"database {trouble}: {type(exc).__name__}: {exc}"[:300])
+        detail = (
+            "the service is at its limit of concurrent database work; retry shortly"
+            if busy
+            else "the database is unavailable; retry shortly"
+        )
+        retry = RETRY_BUSY_SECONDS if busy else RETRY_DOWN_SECONDS
+        return problem_response(
+            503, detail, slug="service-unavailable", headers={"Retry-After": str(retry)}
+        )
+    logger.error("database error", exc_info=exc)
+    return problem_response(500, "the server failed to handle this request; it has been logged")
+
+
 async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error", exc_info=exc)
+    # Not logged here: Starlette re-raises it after this answer, and the server logs it once.
     return problem_response(500, "the server failed to handle this request; it has been logged")
 
 
@@ -159,4 +194,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _handle_problem)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
+    for database_error in (SQLAlchemyError, psycopg.Error, sqlite3.Error):
+        app.add_exception_handler(database_error, _handle_database)
     app.add_exception_handler(Exception, _handle_unexpected)

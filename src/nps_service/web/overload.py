@@ -1,0 +1,45 @@
+"""Overload is a fast 503 with Retry-After, never a request that waits without end.
+
+Each process serves at most `limit` API requests at once (the database pool and the worker
+threads are what they would otherwise queue for without bound); a request beyond that
+waits up to `wait` seconds for a turn and then gets 503. Health, readiness and metrics
+are never held back.
+"""
+
+import asyncio
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from nps_service.web.problems import RETRY_BUSY_SECONDS, problem_response
+
+_UNLIMITED = ("/healthz", "/readyz", "/metrics")
+
+
+class ConcurrencyLimitMiddleware:
+    def __init__(self, app: ASGIApp, limit: int, wait: float) -> None:
+        self.app = app
+        self.limit = limit
+        self.wait = wait
+        self._turns: asyncio.Semaphore | None = None  # made in the server's event loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in _UNLIMITED:
+            await self.app(scope, receive, send)
+            return
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.limit)
+        try:
+            await asyncio.wait_for(self._turns.acquire(), timeout=self.wait)
+        except TimeoutError:
+            response = problem_response(
+                503,
+                f"the server is handling {self.limit} requests at once; retry shortly",
+                slug="service-unavailable",
+                headers={"Retry-After": str(RETRY_BUSY_SECONDS)},
+            )
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._turns.release()
