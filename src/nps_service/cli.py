@@ -24,7 +24,7 @@ from nps_service.responses.importer import (
     open_counted,
 )
 from nps_service.responses.schemas import ResponseIn
-from nps_service.rollups import fold_all
+from nps_service.rollups import fold_all, tidy_after_bulk
 
 app = typer.Typer(
     help="nps-service: collect NPS answers and serve the global NPS.",
@@ -114,6 +114,7 @@ def import_file(
     )
     if fold:
         folded = fold_all(engine)
+        tidy_after_bulk(engine)
         typer.echo(f"folded {folded} answers into rollups", err=True)
     engine.dispose()
 
@@ -152,6 +153,7 @@ def demo_data(
         f"stored {result.created} answers ({result.duplicates} were there already)", err=True
     )
     typer.echo(f"folded {fold_all(engine)} answers into rollups", err=True)
+    tidy_after_bulk(engine)
     engine.dispose()
 
 
@@ -160,6 +162,7 @@ def rollup() -> None:
     """Fold every pending answer into the rollups now (servers also do this every second)."""
     engine = _migrated_engine()
     typer.echo(f"folded {fold_all(engine)} answers into rollups", err=True)
+    tidy_after_bulk(engine)
     engine.dispose()
 
 

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # (then run `nps-service rollup`). Queries are exact either way: unfolded answers are
     # read from the pending tail.
     rollup_interval_seconds: float = Field(1.0, ge=0)
+    # How often one server process checks the service's tables and vacuums or analyzes
+    # those that need it (PostgreSQL); 0 turns it off.
+    upkeep_interval_seconds: float = Field(5.0, ge=0)
     # Weights of the dimensions in a merchant's composite experience score, as JSON in the
     # environment: NPS_COMPOSITE_WEIGHTS='{"logistics": 2, "product": 2, "service": 1, "app": 1}'.
     composite_weights: dict[str, float] = Field(

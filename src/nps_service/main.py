@@ -19,7 +19,7 @@ from nps_service.migrate import head_revision
 from nps_service.ops.metrics import Metrics, MetricsMiddleware
 from nps_service.ops.router import router as ops_router
 from nps_service.responses.router import router as responses_router
-from nps_service.rollups import Folder
+from nps_service.rollups import Folder, Upkeep
 from nps_service.scores.router import router as scores_router
 from nps_service.web.body_limit import BodySizeLimitMiddleware
 from nps_service.web.openapi import customise_openapi, operation_id
@@ -42,8 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         folder = Folder(background, settings.rollup_interval_seconds)
+        upkeep = Upkeep(background, settings.upkeep_interval_seconds)
         if settings.rollup_interval_seconds > 0:
             folder.start()
+        if settings.upkeep_interval_seconds > 0:
+            upkeep.start()
         # What exists once the app is up (modules, routes, pools) lives as long as the
         # process: keep it out of the cyclic collector's full passes, which would otherwise
         # walk it again and again while a large score response is being built.
@@ -51,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if settings.rollup_interval_seconds > 0:
             folder.stop()
+        if settings.upkeep_interval_seconds > 0:
+            upkeep.stop()
         engine.dispose()
         background.dispose()
 

@@ -7,7 +7,7 @@ from nps_service.drivers.schemas import DriversQuery
 from nps_service.filters import ResponseFilter
 from nps_service.rollups import TotalsEngine
 from nps_service.scores.params import ScoreOptions
-from nps_service.scores.service import query_echo, score_groups, sort_groups, totals_for
+from nps_service.scores.service import group_order, query_echo, score_columns, totals_for
 from nps_service.stats.drivers import (
     DriverModel,
     complete_cases,
@@ -25,13 +25,14 @@ def compute_drivers(
     """One model per group: the body in the shape of `DriversOut`."""
     totals = totals_for(engine, scope, options, moments=True)
     z = z_for(options.confidence)
-    groups = [
-        _group(moments, scores, options, z)
-        for moments, scores in zip(totals.moments, score_groups(totals, options), strict=True)
-    ]
-    groups = sort_groups(groups, options)  # by key: the router allows no other order
+    scored = score_columns(totals, options)
+    order = group_order(scored, options)  # by key: the router allows no other order
     if options.limit is not None:
-        groups = groups[: options.limit]
+        order = order[: options.limit]
+    groups = [
+        _group(totals.moments[i], scores, options, z)
+        for i, scores in zip(order, scored.rows(order), strict=True)
+    ]
     query = query_echo(
         DriversQuery,
         scope,

@@ -142,7 +142,7 @@ def _totals_of(rows: Sequence[Any], shape: Shape) -> GroupTotals:
             return GroupTotals.empty(shape.weighted)
         moments = [dict.fromkeys(_moment_names(shape), 0)] if shape.moments else None
         return GroupTotals.from_rows([{}], [[0] * classes], shape.weighted, moments)
-    table = np.array(rows, dtype=object)
+    table = np.array([tuple(row) for row in rows], dtype=object)  # Row objects are slow
     sums = table[:, len(names) :]
     sums[sums == None] = 0  # noqa: E711 - elementwise: SUM over no row is NULL
     class_sums = sums[:, :classes].astype(np.float64 if shape.weighted else np.int64)

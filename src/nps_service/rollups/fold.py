@@ -229,21 +229,7 @@ def fold_all(engine: Engine, batch_size: int = DEFAULT_BATCH) -> int:
         total += result.folded
         if not result.remaining or result.folded == 0:
             break
-    if total >= VACUUM_AFTER and engine.dialect.name == "postgresql":
-        _vacuum_pending(engine)
     return total
-
-
-# After folding this many answers at once (an import, a backfill), clean the pending table
-# at once instead of waiting for autovacuum: until then its dead rows make every score
-# query's look at the pending tail a scan of them, and its statistics still promise
-# millions of rows, which steers the planner to hash joins over all answers.
-VACUUM_AFTER = 50_000
-
-
-def _vacuum_pending(engine: Engine) -> None:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM (ANALYZE) pending_rollup"))
 
 
 class Folder:

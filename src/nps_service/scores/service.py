@@ -1,14 +1,18 @@
 """Where a score is computed: the engine's totals, the statistics per group, the order."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
 
 from nps_service.filters import ResponseFilter
-from nps_service.rollups import GroupTotals, TotalsEngine, TotalsQuery
+from nps_service.rollups import GroupKey, GroupTotals, TotalsEngine, TotalsQuery
+from nps_service.scores.encode import body_json, groups_json
 from nps_service.scores.params import ScoreOptions
 from nps_service.scores.schemas import ScoreQuery
-from nps_service.stats.nps import summarise_many, z_for
+from nps_service.stats.nps import MetricColumns, summarise_columns, z_for
 from nps_service.survey import DIMENSIONS, METRICS
 
 
@@ -31,17 +35,50 @@ def totals_for(
     return engine.group_totals(query)
 
 
+@dataclass(frozen=True)
+class ScoredGroups:
+    """Every group's key and, per metric, its statistics as columns."""
+
+    keys: list[GroupKey]
+    metrics: dict[str, MetricColumns]  # by METRICS name
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows(self, order: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """The groups as `ScoreGroup` dicts (in `order` when given)."""
+        picked = list(range(len(self.keys))) if order is None else list(order)
+        per_metric = [self.metrics[metric].rows(picked) for metric in METRICS]
+        return [
+            {"key": self.keys[i], "overall": overall, "dimensions": dict(zip(DIMENSIONS, dims))}  # noqa: B905
+            for i, overall, *dims in zip(picked, *per_metric, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class ScoresResult:
+    """A `/v1/scores` answer before it is written as JSON or CSV."""
+
+    query: dict[str, Any]
+    scored: ScoredGroups
+    order: list[int]  # the groups to show, in order (sorted, limited)
+    key_names: list[str]  # `bucket` with an interval, then the group_by fields
+
+    def json(self) -> bytes:
+        metrics = [self.scored.metrics[metric] for metric in METRICS]
+        groups = groups_json(self.key_names, self.scored.keys, metrics, self.order)
+        return body_json(self.query, groups)
+
+
 def compute_scores(
     engine: TotalsEngine, scope: ResponseFilter, options: ScoreOptions
-) -> dict[str, Any]:
-    """Aggregate in SQL, then apply the statistics per group and order the groups.
-
-    Returns the body in the shape of `ScoresOut`, as plain dicts: thousands of groups are
-    built and serialised per request, and model objects would cost more than the query.
-    """
-    groups = sort_groups(score_groups(totals_for(engine, scope, options), options), options)
+) -> ScoresResult:
+    """Aggregate in SQL, then apply the statistics per metric over all groups and order
+    them; the groups stay columns until they are written."""
+    scored = score_columns(totals_for(engine, scope, options), options)
+    order = group_order(scored, options)
     if options.limit is not None:
-        groups = groups[: options.limit]
+        order = order[: options.limit]
     query = query_echo(
         ScoreQuery,
         scope,
@@ -49,7 +86,8 @@ def compute_scores(
         interval=options.interval.value if options.interval else None,
         sort=options.sort,
     )
-    return {"query": query, "groups": groups}
+    key_names = (["bucket"] if options.interval else []) + options.group_by
+    return ScoresResult(query, scored, order, key_names)
 
 
 def query_echo(
@@ -68,13 +106,11 @@ def query_echo(
     return model.model_validate(echo).model_dump(mode="json", by_alias=True)
 
 
-def score_groups(totals: GroupTotals, options: ScoreOptions) -> list[dict[str, Any]]:
-    """Every group's metrics, computed a metric at a time over all groups."""
-    if not len(totals):
-        return []
+def score_columns(totals: GroupTotals, options: ScoreOptions) -> ScoredGroups:
+    """Every group's statistics, computed a metric at a time over all groups."""
     z = z_for(options.confidence)
-    per_metric = [
-        summarise_many(
+    metrics = {
+        metric: summarise_columns(
             sums.counts,
             sums.class_weights,
             sums.weight_squares,
@@ -82,12 +118,14 @@ def score_groups(totals: GroupTotals, options: ScoreOptions) -> list[dict[str, A
             z=z,
             min_n=options.min_n,
         )
-        for sums in (totals.metrics[metric] for metric in METRICS)
-    ]
-    return [
-        {"key": key, "overall": overall, "dimensions": dict(zip(DIMENSIONS, dimensions))}  # noqa: B905
-        for key, overall, *dimensions in zip(totals.keys, *per_metric, strict=True)
-    ]
+        for metric, sums in totals.metrics.items()
+    }
+    return ScoredGroups(list(totals.keys), metrics)
+
+
+def score_groups(totals: GroupTotals, options: ScoreOptions) -> list[dict[str, Any]]:
+    """Every group as a `ScoreGroup` dict."""
+    return score_columns(totals, options).rows() if len(totals) else []
 
 
 def metric_of(group: dict[str, Any], metric: str) -> dict[str, Any]:
@@ -103,20 +141,20 @@ def key_order_tuple(key: dict[str, Any], names: list[str]) -> list[tuple[bool, s
     return [(key[name] is None, key[name] or "") for name in names]
 
 
-def sort_groups(groups: list[dict[str, Any]], options: ScoreOptions) -> list[dict[str, Any]]:
-    """Groups in `options.sort` order (`key`, or an overall field, `-` for descending)."""
+def group_order(scored: ScoredGroups, options: ScoreOptions) -> list[int]:
+    """The groups' indexes in `options.sort` order: `key` (each field in turn, nulls last),
+    or an overall field with nulls last and ties in key order; `-` for descending."""
     descending = options.sort.startswith("-")
     field = options.sort.lstrip("-")
-    key_order = (["bucket"] if options.interval else []) + options.group_by
-
-    def key_tuple(group: dict[str, Any]) -> list[tuple[bool, str]]:
-        return key_order_tuple(group["key"], key_order)
-
+    names = (["bucket"] if options.interval else []) + options.group_by
+    keys = scored.keys
+    by_key = sorted(range(len(keys)), key=lambda i: key_order_tuple(keys[i], names))
     if field == "key":
-        return sorted(groups, key=key_tuple, reverse=descending)
-    with_value = [g for g in groups if g["overall"][field] is not None]
-    without = [g for g in groups if g["overall"][field] is None]
-    # Ties fall back to the key order so results are deterministic.
-    with_value.sort(key=key_tuple)
-    with_value.sort(key=lambda g: g["overall"][field], reverse=descending)
-    return with_value + sorted(without, key=key_tuple)
+        return by_key[::-1] if descending else by_key  # keys are distinct: no ties
+    column = getattr(scored.metrics["overall"], field)
+    present = ~np.isnan(column) if column.dtype.kind == "f" else np.ones(len(keys), dtype=bool)
+    values = column.tolist()
+    with_value = [i for i in by_key if present[i]]
+    # Stable: ties keep the key order, also when descending.
+    with_value.sort(key=values.__getitem__, reverse=descending)
+    return with_value + [i for i in by_key if not present[i]]

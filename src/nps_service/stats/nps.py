@@ -1,5 +1,6 @@
 """NPS statistics as pure functions over counts (STATISTICS.md §1-3). No I/O here."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
@@ -101,6 +102,46 @@ SUMMARY_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class MetricColumns:
+    """SUMMARY_FIELDS of one metric for many groups, a numpy column per field.
+
+    `valid` marks the rows whose shares, NPS and interval exist (n > 0, not suppressed);
+    elsewhere those columns hold NaN and read as null.
+    """
+
+    n: npt.NDArray[np.int64]
+    promoters: npt.NDArray[np.int64]
+    passives: npt.NDArray[np.int64]
+    detractors: npt.NDArray[np.int64]
+    promoter_share: npt.NDArray[np.float64]
+    passive_share: npt.NDArray[np.float64]
+    detractor_share: npt.NDArray[np.float64]
+    nps: npt.NDArray[np.float64]
+    ci_low: npt.NDArray[np.float64]
+    ci_high: npt.NDArray[np.float64]
+    effective_n: npt.NDArray[np.float64]
+    suppressed: npt.NDArray[np.bool_]
+    valid: npt.NDArray[np.bool_]
+
+    def rows(self, order: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """One dict of SUMMARY_FIELDS per group (in `order` when given); null for NaN."""
+        pick = slice(None) if order is None else np.asarray(order, dtype=np.intp)
+        valid = self.valid[pick]
+        columns = [getattr(self, name)[pick] for name in SUMMARY_FIELDS]
+        values = [
+            _or_null(column, valid) if name in NULLABLE_FIELDS else column.tolist()
+            for name, column in zip(SUMMARY_FIELDS, columns, strict=True)
+        ]
+        return [dict(zip(SUMMARY_FIELDS, row)) for row in zip(*values)]  # noqa: B905
+
+
+# Fields that are null when a metric has no answers or is suppressed.
+NULLABLE_FIELDS = frozenset(
+    ("promoter_share", "passive_share", "detractor_share", "nps", "ci_low", "ci_high")
+)
+
+
 def summarise_many(
     counts: npt.NDArray[np.int64],
     class_weights: npt.NDArray[np.float64],
@@ -110,7 +151,22 @@ def summarise_many(
     z: float,
     min_n: int,
 ) -> list[dict[str, Any]]:
-    """`summarise` for many groups at once: one dict of SUMMARY_FIELDS per row.
+    """`summarise` for many groups at once: one dict of SUMMARY_FIELDS per row."""
+    return summarise_columns(
+        counts, class_weights, weight_squares, weighted=weighted, z=z, min_n=min_n
+    ).rows()
+
+
+def summarise_columns(
+    counts: npt.NDArray[np.int64],
+    class_weights: npt.NDArray[np.float64],
+    weight_squares: npt.NDArray[np.float64],
+    *,
+    weighted: bool,
+    z: float,
+    min_n: int,
+) -> MetricColumns:
+    """`summarise` for many groups at once, column by column.
 
     `counts` and `class_weights` hold promoters, passives, detractors per row (weights are
     read only when `weighted`). A score response can hold thousands of groups x 5 metrics,
@@ -145,18 +201,26 @@ def summarise_many(
         low, high = _adjusted_wald_bounds(
             effective_n * shares[0], effective_n * shares[2], effective_n, z
         )
-    nullable = [_or_null(column, valid) for column in (*shares, nps, 100.0 * low, 100.0 * high)]
-    columns = zip(
-        n.tolist(),
-        promoters.tolist(),
-        passives.tolist(),
-        detractors.tolist(),
-        *nullable,
-        effective_n.tolist(),
-        suppressed.tolist(),
-        strict=True,
+    invalid = ~valid
+
+    def nullable(column: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.where(invalid, np.nan, column)
+
+    return MetricColumns(
+        n=n,
+        promoters=promoters,
+        passives=passives,
+        detractors=detractors,
+        promoter_share=nullable(shares[0]),
+        passive_share=nullable(shares[1]),
+        detractor_share=nullable(shares[2]),
+        nps=nullable(nps),
+        ci_low=nullable(100.0 * low),
+        ci_high=nullable(100.0 * high),
+        effective_n=effective_n,
+        suppressed=suppressed,
+        valid=valid,
     )
-    return [dict(zip(SUMMARY_FIELDS, row)) for row in columns]  # noqa: B905 - same length
 
 
 def _or_null(column: npt.NDArray[np.float64], valid: npt.NDArray[np.bool_]) -> list[Any]:
