@@ -2,6 +2,9 @@
 tables of the same shape (COPY for `import`, multi-row and single-row INSERTs for ingest)."""
 
 import json
+import re
+import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -178,3 +181,36 @@ def insert_limit(
     with psycopg.connect(psycopg_url(url), autocommit=True) as connection:
         connection.execute("DROP TABLE insert_baseline")
     return rate(sum(done), elapsed)
+
+
+PGBENCH_SCRIPT = """\\set score random(0, 10)
+\\set merchant random(1, 5000)
+\\set respondent random(100000, 999999)
+INSERT INTO pgbench_responses (id, respondent_id, score, logistics, product, merchant_id,
+  category, channel, platform, weight, submitted_at)
+VALUES (gen_random_uuid(), 'u_' || :respondent, :score, :score, 10 - :score,
+  'm_' || :merchant, 'beauty', 'live_stream', 'ios', 1.0, now());
+"""
+
+
+def pgbench_insert_rate(url: str, clients: int, seconds: float) -> float:
+    """Rows/s that pgbench reaches with `clients` connections, one responses-shaped row per
+    transaction, into a table of the answers' shape and indexes (C client: no Python in the
+    way, so this is the database's own limit on this machine)."""
+    baseline_table(url, "pgbench_responses")
+    with tempfile.TemporaryDirectory(prefix="nps-bench-") as folder:
+        script = Path(folder) / "insert.sql"
+        script.write_text(PGBENCH_SCRIPT)
+        command = ["pgbench", "-n", "-c", str(clients), "-j", "2", "-T", str(int(seconds))]
+        result = subprocess.run(
+            [*command, "-f", str(script), psycopg_url(url)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    with psycopg.connect(psycopg_url(url), autocommit=True) as connection:
+        connection.execute("DROP TABLE pgbench_responses")
+    found = re.search(r"tps = ([\d.]+)", result.stdout)
+    if found is None:
+        raise SystemExit(f"unexpected pgbench output:\n{result.stdout}{result.stderr}")
+    return float(found[1])

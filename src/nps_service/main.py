@@ -14,11 +14,14 @@ from nps_service import __version__
 from nps_service.config import Settings, get_settings
 from nps_service.db import background_pool, create_db_engine, make_session_factory, request_pool
 from nps_service.drivers.router import router as drivers_router
+from nps_service.keys.dependencies import KnownKeys
 from nps_service.merchants.router import router as merchants_router
 from nps_service.migrate import head_revision
 from nps_service.ops.metrics import Metrics, MetricsMiddleware
 from nps_service.ops.router import router as ops_router
+from nps_service.responses.fast_path import SingleAnswerFastPath
 from nps_service.responses.router import router as responses_router
+from nps_service.responses.writer import IngestWriter
 from nps_service.rollups import Folder, Upkeep
 from nps_service.scores.router import router as scores_router
 from nps_service.web.body_limit import BodySizeLimitMiddleware
@@ -38,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_db_engine(settings, request_pool(settings))
     background = create_db_engine(settings, background_pool(settings))
+    writer = IngestWriter(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             folder.stop()
         if settings.upkeep_interval_seconds > 0:
             upkeep.stop()
+        writer.stop()
         engine.dispose()
         background.dispose()
 
@@ -65,12 +70,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # FastAPI's own OpenTelemetry spans, metrics and logs run on every request even with
+        # nothing to export (no SDK configured); the service exports Prometheus metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.engine = engine
     # Folding, maintenance and exports: connections of their own, without statement bounds.
     app.state.background_engine = background
     app.state.exports = threading.BoundedSemaphore(settings.max_concurrent_exports)
+    app.state.writer = writer
+    app.state.known_keys = known_keys = KnownKeys()
     app.state.session_factory = make_session_factory(engine)
     app.state.expected_revision = head_revision(engine)
     app.state.metrics = Metrics()
@@ -83,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
 
     # The last added is outermost: metrics see every request; the body limit runs before
-    # any parsing.
+    # any parsing; single answers skip the framework when all is ordinary.
+    app.add_middleware(SingleAnswerFastPath, writer=writer, known_keys=known_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

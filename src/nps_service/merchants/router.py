@@ -53,7 +53,7 @@ def list_merchants(
             "composite_weights": weights,
             "merchants_ranked": len(ranked),
         },
-        "merchants": ranked[: params.limit] if params.limit else ranked,
+        "merchants": ranked.entries(params.limit),
     }
     return HttpResponse(to_json(body), media_type="application/json")
 

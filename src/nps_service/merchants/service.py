@@ -1,12 +1,13 @@
 """Where a merchant's scorecard is built: rankings within a category, one merchant's
 scores, composite, rank, percentile and change since the window before."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from nps_service.merchants.window import Window
 from nps_service.rollups import TotalsEngine, TotalsQuery
 from nps_service.scores.params import ScoreOptions
-from nps_service.scores.service import metric_of, score_groups
+from nps_service.scores.service import ScoredGroups, metric_of, score_columns, score_groups
 from nps_service.stats.compare import compare_many
 from nps_service.stats.nps import z_for
 from nps_service.stats.ranking import composite, percentile
@@ -18,14 +19,36 @@ def composite_of(group: dict[str, Any], weights: dict[str, float]) -> float | No
     return composite({name: group["dimensions"][name]["nps"] for name in DIMENSIONS}, weights)
 
 
-def sort_value(entry: dict[str, Any], sort: str) -> float | None:
-    """`composite`, or `<field>` of overall, or `<dimension>.<field>`."""
-    field = sort.lstrip("-")
-    if field == "composite":
-        value: float | None = entry["composite"]
-        return value
-    metric, _, name = field.rpartition(".")
-    return metric_of(entry, metric or "overall")[name]  # type: ignore[no-any-return]
+@dataclass(frozen=True)
+class Ranking:
+    """A category's merchants meeting `min_n`, best first; built as columns, written out as
+    entries only for those shown."""
+
+    scored: ScoredGroups
+    composites: list[float | None]  # per group of `scored`
+    order: list[int]  # the ranked groups: rank 1 first
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def position(self, merchant_id: str) -> int | None:
+        """1-based rank of the merchant, None if it does not qualify."""
+        ranks = {self.scored.keys[i]["merchant_id"]: r for r, i in enumerate(self.order, 1)}
+        return ranks.get(merchant_id)
+
+    def entries(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """`RankedMerchant` bodies of the first `limit` merchants (all without one)."""
+        shown = self.order[:limit] if limit else self.order
+        return [
+            {
+                "merchant_id": group["key"]["merchant_id"],
+                "rank": rank,
+                "overall": group["overall"],
+                "dimensions": group["dimensions"],
+                "composite": self.composites[i],
+            }
+            for rank, (i, group) in enumerate(zip(shown, self.scored.rows(shown), strict=True), 1)
+        ]
 
 
 def rank_merchants(
@@ -35,30 +58,50 @@ def rank_merchants(
     options: ScoreOptions,
     weights: dict[str, float],
     sort: str,
-) -> list[dict[str, Any]]:
+) -> Ranking:
     """Merchants with at least `min_n` answers in the window, best first by `sort`
     (descending with a leading `-`); ties by merchant id; merchants without a value last."""
     query = TotalsQuery(window.scope(category=(category,)), None, ["merchant_id"], options.weighted)
-    entries = []
-    for group in score_groups(engine.group_totals(query), options):
-        if group["key"]["merchant_id"] is None or group["overall"]["n"] < options.min_n:
-            continue
-        entries.append(
+    scored = score_columns(engine.group_totals(query), options)
+    dimension_nps = [scored.metrics[name].nps.tolist() for name in DIMENSIONS]
+    composites = [
+        composite(
             {
-                "merchant_id": group["key"]["merchant_id"],
-                "overall": group["overall"],
-                "dimensions": group["dimensions"],
-                "composite": composite_of(group, weights),
-            }
+                name: _value(values[i])
+                for name, values in zip(DIMENSIONS, dimension_nps, strict=True)
+            },
+            weights,
         )
-    # Each value once; ties keep merchant-id order (sorting is stable, also in reverse).
-    keyed = sorted(((sort_value(e, sort), e) for e in entries), key=lambda p: p[1]["merchant_id"])
-    with_value = [(value, e) for value, e in keyed if value is not None]
-    with_value.sort(key=lambda pair: pair[0], reverse=sort.startswith("-"))
-    ranked = [e for _, e in with_value] + [e for value, e in keyed if value is None]
-    for position, entry in enumerate(ranked, start=1):
-        entry["rank"] = position
-    return ranked
+        for i in range(len(scored))
+    ]
+    ids = [key["merchant_id"] for key in scored.keys]
+    n = scored.metrics["overall"].n.tolist()
+    qualifying = sorted(
+        (i for i in range(len(scored)) if ids[i] is not None and n[i] >= options.min_n),
+        key=lambda i: str(ids[i]),
+    )
+    values = _sort_values(scored, composites, sort)
+    # Ties keep merchant-id order (sorting is stable, also in reverse).
+    with_value = [i for i in qualifying if values[i] is not None]
+    with_value.sort(key=lambda i: values[i] or 0.0, reverse=sort.startswith("-"))
+    order = with_value + [i for i in qualifying if values[i] is None]
+    return Ranking(scored, composites, order)
+
+
+def _sort_values(
+    scored: ScoredGroups, composites: list[float | None], sort: str
+) -> list[float | None]:
+    """`composite`, or `<field>` of overall, or `<dimension>.<field>`, per group."""
+    field = sort.lstrip("-")
+    if field == "composite":
+        return composites
+    metric, _, name = field.rpartition(".")
+    return [_value(v) for v in getattr(scored.metrics[metric or "overall"], name).tolist()]
+
+
+def _value(value: float) -> float | None:
+    """A statistic as the API shows it: NaN (no statistic) is None."""
+    return None if value != value else value
 
 
 def merchant_category(engine: TotalsEngine, merchant_id: str, window: Window) -> str | None:
@@ -98,7 +141,7 @@ def scorecard(
     now = merchant_scores(engine, merchant_id, category, window, options)
     before = merchant_scores(engine, merchant_id, category, window.before, options)
     ranked = rank_merchants(engine, category, window, options, weights, rank_by)
-    position = next((e["rank"] for e in ranked if e["merchant_id"] == merchant_id), None)
+    position = ranked.position(merchant_id)
     composite_now, composite_before = composite_of(now, weights), composite_of(before, weights)
     change = _change(now, before, z_for(options.confidence))
     return {

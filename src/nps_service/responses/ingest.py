@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, TextClause, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from nps_service.errors import Conflict, FieldError
@@ -23,8 +24,6 @@ from nps_service.responses.rows import (
     content_hash,
     row_values,
     same_answer,
-    to_out,
-    to_out_from_row,
 )
 from nps_service.responses.schemas import BatchOut, ResponseIn, ResponseOut
 
@@ -63,16 +62,68 @@ def _unnest_insert() -> TextClause:
 _UNNEST_INSERT = _unnest_insert()
 
 
-def _insert_new(session: Session, ordered: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """Insert the rows whose id is new and queue them for the rollups; their ids."""
-    if session.get_bind().dialect.name == "postgresql":
-        from psycopg.types.json import Jsonb
+def _unnest_insert_checking_keys() -> TextClause:
+    """PostgreSQL: `_unnest_insert` for rows that each came with a key, storing only the
+    rows whose key is still valid, in one statement (so in autocommit mode, one round trip
+    and one commit): the ids of the valid keys and of the rows stored come back."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(
+        f"CAST(:{name} AS {_RESPONSES.c[name].type.compile(dialect=dialect)}[])"
+        for name in STORED_COLUMNS
+    )
+    columns = ", ".join(STORED_COLUMNS)
+    return text(
+        "WITH valid AS (SELECT id FROM api_keys "  # noqa: S608 - constant names
+        "WHERE id = ANY(CAST(:key_ids AS integer[])) AND revoked_at IS NULL), "
+        f"rows AS (SELECT * FROM unnest({arrays}, CAST(:key_id AS integer[])) "
+        f"AS t({columns}, key_id)), "
+        f"inserted AS (INSERT INTO responses ({columns}) SELECT {columns} FROM rows "
+        f"WHERE key_id IN (SELECT id FROM valid) ON CONFLICT (id) DO NOTHING "
+        f"{RETURNING_PENDING}), "
+        f"queued AS ({queue_new_answers('inserted')} RETURNING id) "
+        "SELECT id, NULL::uuid FROM valid UNION ALL SELECT NULL::integer, id FROM queued"
+    )
 
-        columns: dict[str, list[Any]] = {
-            name: [row[name] for row in ordered] for name in STORED_COLUMNS
-        }
-        columns["properties"] = [None if v is None else Jsonb(v) for v in columns["properties"]]
-        return set(session.execute(_UNNEST_INSERT, columns).scalars())
+
+_UNNEST_INSERT_CHECKING_KEYS = _unnest_insert_checking_keys()
+
+
+def insert_new_checking_keys(
+    connection: Connection, ordered: list[dict[str, Any]], key_ids: list[int]
+) -> tuple[set[uuid.UUID], set[int]]:
+    """PostgreSQL: insert the rows whose id is new and whose key (`key_ids`, one per row)
+    is still valid; the ids inserted, and the valid keys."""
+    columns = _array_columns(ordered)
+    columns["key_id"] = key_ids
+    columns["key_ids"] = sorted(set(key_ids))
+    inserted: set[uuid.UUID] = set()
+    valid: set[int] = set()
+    for key_id, response_id in connection.execute(_UNNEST_INSERT_CHECKING_KEYS, columns):
+        if key_id is not None:
+            valid.add(key_id)
+        else:
+            inserted.add(response_id)
+    return inserted, valid
+
+
+def _array_columns(ordered: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The rows as one list per stored column, as the unnest statements bind them."""
+    from psycopg.types.json import Jsonb
+
+    columns: dict[str, list[Any]] = {
+        name: [row[name] for row in ordered] for name in STORED_COLUMNS
+    }
+    columns["properties"] = [None if v is None else Jsonb(v) for v in columns["properties"]]
+    return columns
+
+
+def insert_new(session: Session | Connection, ordered: list[dict[str, Any]]) -> set[uuid.UUID]:
+    """Insert the rows whose id is new and queue them for the rollups; their ids."""
+    if not ordered:
+        return set()
+    dialect = session.get_bind().dialect if isinstance(session, Session) else session.dialect
+    if dialect.name == "postgresql":
+        return set(session.execute(_UNNEST_INSERT, _array_columns(ordered)).scalars())
     inserted = set(session.execute(_INSERT_NEW_SQLITE, ordered).scalars())
     if inserted:
         session.execute(
@@ -92,27 +143,6 @@ class Stored:
 
     response: ResponseOut
     created: bool
-
-
-def ingest_one(session: Session, payload: ResponseIn) -> Stored:
-    """Store one answer idempotently by id and commit before returning."""
-    now = datetime.now(UTC)
-    response_id = payload.id or uuid.uuid4()
-    row = row_values(payload, response_id, content_hash(payload), now)
-    if _insert_new(session, [row]):
-        session.commit()
-        return Stored(to_out_from_row(row), created=True)
-    # The id exists: it was committed by an earlier (or concurrent, now finished) request.
-    stored = session.get(Response, response_id)
-    if stored is None:  # pragma: no cover - a row cannot vanish: there is no delete path
-        raise Conflict(f"response {response_id} is being written concurrently; retry")
-    session.rollback()
-    if not same_answer(stored, row):
-        raise Conflict(
-            f"a different response with id {response_id} already exists",
-            errors=[FieldError(pointer="/id", detail="id already used for different content")],
-        )
-    return Stored(to_out(stored), created=False)
 
 
 def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
@@ -159,7 +189,7 @@ def store_rows(
     # Insert in id order: two batches sharing ids then lock them in the same order and
     # cannot deadlock on PostgreSQL.
     ordered = [rows[response_id] for response_id in sorted(rows)]
-    inserted = _insert_new(session, ordered)
+    inserted = insert_new(session, ordered)
     existing_ids = [response_id for response_id in rows if response_id not in inserted]
     clashing: set[uuid.UUID] = set()
     for start in range(0, len(existing_ids), 10_000):  # bounded IN lists

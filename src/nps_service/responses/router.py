@@ -3,6 +3,7 @@
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,8 +12,9 @@ from fastapi.responses import StreamingResponse
 
 from nps_service.errors import ServiceUnavailable
 from nps_service.filters import FilterParams
-from nps_service.keys.dependencies import IngestKey, ReadKey
+from nps_service.keys.dependencies import IngestKey, IngestKeyCheckedOnWrite, ReadKey
 from nps_service.responses import export, ingest, listing
+from nps_service.responses.rows import content_hash, row_values
 from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, ResponseOut, ResponsePage
 from nps_service.web.body_limit import require_json
 from nps_service.web.media import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, wants_csv
@@ -29,22 +31,30 @@ Filters = Annotated[FilterParams, Query()]
     name="create",
     status_code=201,
     dependencies=JSON_BODY,
+    response_model=ResponseOut,
     summary="Store one survey answer (idempotent by id)",
     responses={
         200: {"description": "A retry of an answer already stored", "model": ResponseOut},
         **problems(400, 401, 403, 409, 413, 415, 422),
     },
 )
-def create_response(
-    request: Request, payload: ResponseIn, session: SessionDep, _key: IngestKey, http: HttpResponse
-) -> ResponseOut:
-    """201 with the stored answer; 200 when the same id and content were stored before."""
-    stored = ingest.ingest_one(session, payload)
+async def create_response(
+    request: Request, payload: ResponseIn, key: IngestKeyCheckedOnWrite
+) -> HttpResponse:
+    """201 with the stored answer; 200 when the same id and content were stored before.
+
+    Answers that arrive together share one transaction (the process's writer); each is
+    acknowledged only after that transaction committed.
+    """
+    row = row_values(payload, payload.id or uuid.uuid4(), content_hash(payload), datetime.now(UTC))
+    stored = await request.app.state.writer.store(row, key.key_id)
     if stored.created:
         request.app.state.metrics.responses_stored.inc()
-    else:
-        http.status_code = 200
-    return stored.response
+    return HttpResponse(
+        stored.response.model_dump_json(),
+        status_code=201 if stored.created else 200,
+        media_type="application/json",
+    )
 
 
 @router.post(

@@ -29,7 +29,10 @@ class ConcurrencyLimitMiddleware:
         if self._turns is None:
             self._turns = asyncio.Semaphore(self.limit)
         try:
-            await asyncio.wait_for(self._turns.acquire(), timeout=self.wait)
+            if self._turns.locked():  # wait_for costs a task: only when it has to wait
+                await asyncio.wait_for(self._turns.acquire(), timeout=self.wait)
+            else:
+                await self._turns.acquire()
         except TimeoutError:
             response = problem_response(
                 503,
