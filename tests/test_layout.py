@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "nps_service"
 # Bottom first: a unit may import its own modules and those of lower layers, never higher.
 LAYERS = [
-    {"survey", "timezones", "errors", "config", "logs", "stats"},  # vocabulary, pure code
+    {"survey", "timezones", "errors", "config", "logs", "metrics", "stats"},  # the bottom
     {"filters", "db", "migrate"},  # plain request data, storage plumbing
     {"web"},  # the HTTP kit
     {"keys", "responses"},  # the tables and who writes them

@@ -1,4 +1,5 @@
-"""Pending answers carry what folding needs (score, ratings, weight, tags).
+"""Pending answers carry what folding needs (score, ratings, weight, tags) and when they
+were queued (the folder's lag, for operators).
 
 Reading the pending tail and folding it no longer join `responses`: with only ids in the
 queue, a planner that believed the queue large (its statistics lag a table that fills and
@@ -38,6 +39,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("weight", sa.Double(), nullable=False))
         for name in TAGS:
             batch.add_column(sa.Column(name, sa.String(64)))
+        batch.add_column(
+            sa.Column(
+                "queued_at",
+                sa.DateTime(timezone=True),
+                server_default=sa.func.now(),
+                nullable=False,
+            )
+        )
     columns = ", ".join(COLUMNS)
     selected = ", ".join(f"r.{name}" for name in COLUMNS)
     op.execute(
@@ -49,5 +58,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("pending_rollup") as batch:
-        for name in (*RATINGS, "weight", *TAGS):
+        for name in (*RATINGS, "weight", *TAGS, "queued_at"):
             batch.drop_column(name)

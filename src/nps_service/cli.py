@@ -2,6 +2,7 @@
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from nps_service.config import get_settings
 from nps_service.db import create_db_engine, make_session_factory
 from nps_service.keys import service as keys
 from nps_service.keys.service import Scope
+from nps_service.metrics import MULTIPROCESS
 from nps_service.migrate import upgrade
 from nps_service.responses.formats import write_csv, write_ndjson
 from nps_service.responses.importer import (
@@ -51,6 +53,7 @@ def serve(
     """Apply pending migrations, then serve the API."""
     _migrated_engine().dispose()
     level = get_settings().log_level.lower()
+    _fresh_metrics_directory()
     # A fresh interpreter runs the server (see nps_service/server.py): same process id, so
     # signals from a supervisor or container runtime still reach uvicorn.
     sys.stdout.flush()
@@ -65,6 +68,19 @@ def serve(
             *("--log-level", level),
         ],
     )
+
+
+def _fresh_metrics_directory() -> None:
+    """Prometheus multiprocess mode: every worker writes its metrics to files in one
+    directory that `/metrics` adds up. Files of an earlier run would count twice: the
+    directory is emptied first (a new one when PROMETHEUS_MULTIPROC_DIR is not set)."""
+    folder = os.environ.get(MULTIPROCESS)
+    if not folder:
+        os.environ[MULTIPROCESS] = tempfile.mkdtemp(prefix="nps-metrics-")
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink()
 
 
 @app.command()

@@ -16,8 +16,9 @@ from nps_service.db import background_pool, create_db_engine, make_session_facto
 from nps_service.drivers.router import router as drivers_router
 from nps_service.keys.dependencies import KnownKeys
 from nps_service.merchants.router import router as merchants_router
+from nps_service.metrics import Metrics
 from nps_service.migrate import head_revision
-from nps_service.ops.metrics import Metrics, MetricsMiddleware
+from nps_service.ops.metrics import MetricsMiddleware
 from nps_service.ops.router import router as ops_router
 from nps_service.responses.fast_path import SingleAnswerFastPath
 from nps_service.responses.router import router as responses_router
@@ -41,12 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_db_engine(settings, request_pool(settings))
     background = create_db_engine(settings, background_pool(settings))
-    writer = IngestWriter(engine)
+    metrics = Metrics()
+    writer = IngestWriter(engine, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        folder = Folder(background, settings.rollup_interval_seconds)
-        upkeep = Upkeep(background, settings.upkeep_interval_seconds)
+        folder = Folder(background, settings.rollup_interval_seconds, metrics)
+        upkeep = Upkeep(background, settings.upkeep_interval_seconds, metrics)
         if settings.rollup_interval_seconds > 0:
             folder.start()
         if settings.upkeep_interval_seconds > 0:
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.known_keys = known_keys = KnownKeys()
     app.state.session_factory = make_session_factory(engine)
     app.state.expected_revision = head_revision(engine)
-    app.state.metrics = Metrics()
+    app.state.metrics = metrics
 
     install_error_handlers(app)
     app.include_router(responses_router)
@@ -109,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ConcurrencyLimitMiddleware,
         limit=settings.max_concurrent_requests,
         wait=settings.db_pool_timeout_seconds,
+        metrics=metrics,
+        pools={"requests": engine.pool, "background": background.pool},
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     customise_openapi(app)

@@ -1,31 +1,10 @@
-"""Prometheus metrics and the middleware that records them."""
+"""The middleware that records every request's route, status and time."""
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-class Metrics:
-    """One registry per app, so several apps (tests) never clash."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "nps_http_requests",
-            "HTTP requests handled",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "nps_http_request_duration_seconds",
-            "Request latency",
-            ["method", "route"],
-            registry=self.registry,
-        )
-        self.responses_stored = Counter(
-            "nps_responses_stored", "Survey answers newly stored", registry=self.registry
-        )
+from nps_service.metrics import Metrics
 
 
 class MetricsMiddleware:

@@ -1,13 +1,20 @@
 """Liveness, readiness and metrics: no API key needed."""
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from nps_service.migrate import current_revision
+from nps_service.responses.models import PendingRollup
 
 router = APIRouter(tags=["ops"])
 
@@ -68,5 +75,40 @@ def readyz(request: Request) -> Readiness | JSONResponse:
     responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
 )
 def metrics(request: Request) -> PlainTextResponse:
-    registry = request.app.state.metrics.registry
-    return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    """Every worker's counters added up, and the pending tail as the database sees it."""
+    registry = request.app.state.metrics.collector_registry()
+    tail = CollectorRegistry()
+    tail.register(PendingTail(request.app.state.background_engine))
+    text = generate_latest(registry) + generate_latest(tail)
+    return PlainTextResponse(text, media_type=CONTENT_TYPE_LATEST)
+
+
+class PendingTail(Collector):
+    """Answers waiting to be folded into the rollups, and how long the oldest has waited:
+    read from the queue at each scrape, so the figure is the same whichever worker answers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with self._engine.connect() as connection:
+                count, oldest = connection.execute(
+                    select(func.count(), func.min(PendingRollup.queued_at))
+                ).one()
+        except SQLAlchemyError:
+            return  # the database is down: /readyz says so; no figure rather than a wrong one
+        age = 0.0 if oldest is None else (datetime.now(UTC) - _as_utc(oldest)).total_seconds()
+        yield GaugeMetricFamily("nps_pending_answers", "Answers not folded yet", value=count)
+        yield GaugeMetricFamily(
+            "nps_pending_oldest_seconds",
+            "How long the oldest pending answer has waited",
+            value=max(age, 0.0),
+        )
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    """SQLite returns the server default's text ('YYYY-MM-DD HH:MM:SS', UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

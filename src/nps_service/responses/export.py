@@ -68,7 +68,12 @@ class ExportCursor:
             self.close()
 
     def close(self) -> None:
-        self._connection.close()  # rolls the read transaction back
+        try:
+            self._result.close()  # the server-side cursor first, while its connection is open
+        except Exception:  # a broken connection: nothing left to close on it
+            logger.debug("closing an export's cursor failed", exc_info=True)
+        finally:
+            self._connection.close()  # rolls the read transaction back
 
 
 def ndjson_lines(cursor: ExportCursor) -> Iterator[bytes]:

@@ -5,7 +5,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Double, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Double,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -102,6 +112,9 @@ class PendingRollup(Base):
     region: Mapped[str | None] = mapped_column(String(64))
     platform: Mapped[str | None] = mapped_column(String(64))
     touchpoint: Mapped[str | None] = mapped_column(String(64))
+    # When it was queued (the database's clock): how long the oldest has waited is the
+    # folder's lag that operators watch.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
 # What the pending queue copies of each new answer (every column of PendingRollup).

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from nps_service.errors import Conflict, FieldError, Unauthorized
 from nps_service.keys.models import ApiKey
+from nps_service.metrics import Metrics
 from nps_service.responses.ingest import Stored, insert_new, insert_new_checking_keys
 from nps_service.responses.models import Response
 from nps_service.responses.rows import same_answer, to_out_from_row
@@ -75,7 +76,8 @@ class IngestWriter:
     database). SQLite has one writer at a time anyway: one lane.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics
         # PostgreSQL: a group is one statement, committed as it ends. SQLite: a transaction
         # that takes the write lock at BEGIN, since it reads the keys first.
         if engine.dialect.name == "postgresql":
@@ -84,7 +86,7 @@ class IngestWriter:
             self._engine = engine.execution_options(sqlite_begin="IMMEDIATE")
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         count = LANES if engine.dialect.name == "postgresql" else 1
-        self._lanes = [_Lane(self._engine, self._queue, index) for index in range(count)]
+        self._lanes = [_Lane(self._engine, self._queue, index, metrics) for index in range(count)]
         self._starting = threading.Lock()
         self._started = False
 
@@ -123,10 +125,15 @@ class _Lane(threading.Thread):
     the pool for each group (with its liveness ping) cost three round trips of six."""
 
     def __init__(
-        self, engine: Engine, waiting: "queue.SimpleQueue[_Waiting | None]", index: int
+        self,
+        engine: Engine,
+        waiting: "queue.SimpleQueue[_Waiting | None]",
+        index: int,
+        metrics: Metrics | None,
     ) -> None:
         super().__init__(name=f"ingest-writer-{index}", daemon=True)
         self._engine = engine
+        self._metrics = metrics
         self._waiting = waiting
         self._connection: Connection | None = None
 
@@ -165,6 +172,10 @@ class _Lane(threading.Thread):
                 self._connection.close()
                 self._connection = None
         _wake(group, outcomes)
+        if self._metrics is not None:
+            self._metrics.ingest_groups.observe(len(group))
+            created = sum(1 for o in outcomes if isinstance(o, Stored) and o.created)
+            self._metrics.responses_stored.inc(created)
 
 
 def store_group(
@@ -194,8 +205,9 @@ def store_group(
     if existing:
         found = connection.execute(select(*_STORED).where(_STORED.id.in_(existing))).mappings()
         stored = {row["id"]: dict(row) for row in found}
-    # Ends what the connection began since (PostgreSQL autocommits; SQLite only read).
-    connection.rollback()
+    # Ends what the connection began: a no-op for the writer's autocommit connection on
+    # PostgreSQL, the commit of the group for any other caller; SQLite's only read here.
+    connection.commit()
     return [
         _outcome(row, key_id in valid, firsts[row["id"]][0], inserted, stored)
         for row, key_id in items

@@ -12,6 +12,7 @@ wait for the next batch.
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from nps_service.db import database_trouble
 from nps_service.logs import SparseLog
+from nps_service.metrics import Metrics
 from nps_service.rollups.grains import GRAINS, ROLLUP_FIELDS, Grain, Level
 from nps_service.rollups.models import SUM_COLUMNS
 from nps_service.rollups.moments import MOMENTS, MomentSum
@@ -235,8 +237,9 @@ def fold_all(engine: Engine, batch_size: int = DEFAULT_BATCH) -> int:
 class Folder:
     """A daemon thread that folds pending answers every `interval` seconds."""
 
-    def __init__(self, engine: Engine, interval: float) -> None:
+    def __init__(self, engine: Engine, interval: float, metrics: Metrics | None = None) -> None:
         self._engine = engine
+        self._metrics = metrics
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rollup-folder", daemon=True)
@@ -252,15 +255,21 @@ class Folder:
     def _run(self) -> None:
         failing = False
         while not self._stop.wait(self._interval):
+            started = time.perf_counter()
             try:
-                fold_all(self._engine)
+                folded = fold_all(self._engine)
             except Exception as exc:  # a failed batch is rolled back and retried next tick
+                if self._metrics is not None:
+                    self._metrics.fold_failures.inc()
                 if database_trouble(exc) is None:
                     logger.exception("folding pending answers into rollups failed")
                 else:  # an outage: one line per outage, not a traceback every second
                     self._sparse.warning("down", f"folding waits for the database: {exc}"[:300])
                 failing = True
                 continue
+            if self._metrics is not None and folded:
+                self._metrics.folded.inc(folded)
+                self._metrics.fold_duration.observe(time.perf_counter() - started)
             if failing:
                 logger.info("folding pending answers into rollups again")
                 failing = False

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 
 from nps_service.db import database_trouble
 from nps_service.logs import SparseLog
+from nps_service.metrics import Metrics
 
 logger = logging.getLogger("nps_service.upkeep")
 # Any constant shared by every process (the folder's lock is another).
@@ -138,8 +139,9 @@ def tidy_after_bulk(engine: Engine) -> None:
 class Upkeep:
     """A daemon thread that tends the tables every `interval` seconds."""
 
-    def __init__(self, engine: Engine, interval: float) -> None:
+    def __init__(self, engine: Engine, interval: float, metrics: Metrics | None = None) -> None:
         self._engine = engine
+        self._metrics = metrics
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="table-upkeep", daemon=True)
@@ -155,7 +157,9 @@ class Upkeep:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                tend(self._engine)
+                for statement in tend(self._engine):
+                    if self._metrics is not None:
+                        self._metrics.upkeep.labels(statement.split(" ")[0]).inc()
             except Exception as exc:  # retried next round
                 if database_trouble(exc) is None:
                     logger.exception("table upkeep failed")

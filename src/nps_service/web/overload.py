@@ -8,18 +8,24 @@ are never held back.
 
 import asyncio
 
+from sqlalchemy.pool import Pool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from nps_service.metrics import Metrics
 from nps_service.web.problems import RETRY_BUSY_SECONDS, problem_response
 
 _UNLIMITED = ("/healthz", "/readyz", "/metrics")
 
 
 class ConcurrencyLimitMiddleware:
-    def __init__(self, app: ASGIApp, limit: int, wait: float) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, wait: float, metrics: Metrics, pools: dict[str, Pool]
+    ) -> None:
         self.app = app
         self.limit = limit
         self.wait = wait
+        self.metrics = metrics
+        self.pools = pools  # sampled as requests come and go, for the pool gauges
         self._turns: asyncio.Semaphore | None = None  # made in the server's event loop
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -30,10 +36,15 @@ class ConcurrencyLimitMiddleware:
             self._turns = asyncio.Semaphore(self.limit)
         try:
             if self._turns.locked():  # wait_for costs a task: only when it has to wait
-                await asyncio.wait_for(self._turns.acquire(), timeout=self.wait)
+                self.metrics.waiting.inc()
+                try:
+                    await asyncio.wait_for(self._turns.acquire(), timeout=self.wait)
+                finally:
+                    self.metrics.waiting.dec()
             else:
                 await self._turns.acquire()
         except TimeoutError:
+            self.metrics.shed.labels("concurrency").inc()
             response = problem_response(
                 503,
                 f"the server is handling {self.limit} requests at once; retry shortly",
@@ -42,7 +53,18 @@ class ConcurrencyLimitMiddleware:
             )
             await response(scope, receive, send)
             return
+        self.metrics.in_flight.inc()
+        self._sample_pools()
         try:
             await self.app(scope, receive, send)
         finally:
             self._turns.release()
+            self.metrics.in_flight.dec()
+
+    def _sample_pools(self) -> None:
+        for name, pool in self.pools.items():
+            self.metrics.pool_in_use.labels(name).set(getattr(pool, "checkedout", _none)())
+
+
+def _none() -> int:
+    return 0  # pools without a count (SQLite in memory)

@@ -159,9 +159,11 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-async def _handle_database(_request: Request, exc: Exception) -> JSONResponse:
+async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
     """Outages and overload are 503 with Retry-After; a statement over its bound is a 422."""
     trouble = database_trouble(exc)
+    if trouble is not None:
+        request.app.state.metrics.shed.labels(trouble).inc()
     if trouble == "too_slow":
         detail = (
             "the query ran past the statement time bound (NPS_STATEMENT_TIMEOUT_SECONDS); "
