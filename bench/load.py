@@ -127,13 +127,21 @@ class SingleLoad:
             script, data = Path(folder) / "post.lua", Path(folder) / "bodies.ndjson"
             script.write_text(WRK_SCRIPT)
             data.write_bytes(b"\n".join(self.bodies) + b"\n")
-            command = ["wrk", "-t2", "-c16", f"-d{self.seconds:.0f}s", "-s", str(script)]
+            # A long timeout: an answer that takes longer under load still counts, and a
+            # timed-out request is reported as failed rather than silently dropped.
+            command = ["wrk", "-t2", "-c16", "--timeout", "30s", f"-d{self.seconds:.0f}s"]
+            command += ["-s", str(script)]
             command += [self.base + "/v1/responses", "--", str(data), "2", self.key]
             result = subprocess.run(command, capture_output=True, text=True, check=True)
-        total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", result.stdout)
+        total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", result.stdout)
         if total is None:
             raise SystemExit(f"unexpected wrk output:\n{result.stdout}")
-        elapsed = float(total[2]) / (1000 if total[3] == "ms" else 1)
+        elapsed = float(total[2]) * {"ms": 0.001, "s": 1.0, "m": 60.0}[total[3]]
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
-        self.failed = int(bad[1]) if bad else 0
+        errors = re.search(
+            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", result.stdout
+        )
+        self.failed = (int(bad[1]) if bad else 0) + (
+            sum(map(int, errors.groups())) if errors else 0
+        )
         self.rate = (int(total[1]) - self.failed) / elapsed

@@ -67,10 +67,15 @@ def load_phase(report: Report, base: str, key: str, rows: int, tail: TailSampler
     )
 
 
-def dashboards_phase(report: Report, label: str, board: list[Dashboard], runs: int) -> None:
+def dashboards_phase(
+    report: Report, label: str, board: list[Dashboard], runs: int
+) -> dict[str, tuple[float, float]]:
+    """p50/p95 of each dashboard query now."""
+    timings = {}
     for query in board:
-        p50, p95 = time_dashboard(query, runs)
+        p50, p95 = timings[query.label] = time_dashboard(query, runs)
         report.add(f"{label}: {query.label} (ms p50/p95)", f"{p50:.1f} / {p95:.1f}", "", "")
+    return timings
 
 
 def sustained_phase(
@@ -128,6 +133,20 @@ def run_phases(report: Report, url: str, base: str, args: argparse.Namespace) ->
     n = board[0].global_n()
     stored = stored_count(psycopg_url(url))
     report.add("exact: global n = stored answers", f"{n:,}", f"{stored:,}", str(n == stored))
+
+
+def _compare_with_idle(report: Report, idle: dict[str, tuple[float, float]]) -> None:
+    """Each measured row of a dashboard query gets its idle p95 as the baseline."""
+    for index, (what, value, _, _) in enumerate(report.rows):
+        for label, (_, idle_p95) in idle.items():
+            if label in what and not what.startswith("idle"):
+                p95 = float(value.split(" / ")[1])
+                report.rows[index] = (
+                    what,
+                    value,
+                    f"idle p95 {idle_p95:.1f}",
+                    f"{p95 / idle_p95:.1f}x idle",
+                )
 
 
 def main() -> None:

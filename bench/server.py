@@ -194,10 +194,10 @@ def _wrk_ingest(
             text=True,
             check=True,
         )
-    total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", result.stdout)
+    total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", result.stdout)
     if total is None:
         raise SystemExit(f"unexpected wrk output:\n{result.stdout}")
-    elapsed = float(total[2]) / (1000 if total[3] == "ms" else 1)
+    elapsed = float(total[2]) * {"ms": 0.001, "s": 1.0, "m": 60.0}[total[3]]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
     failed = int(bad[1]) if bad else 0
     return rate(int(total[1]) - failed, elapsed), failed

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Select, func, select, union_all
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from nps_service.errors import TooManyGroups
@@ -27,12 +27,9 @@ from nps_service.rollups.plan import plan
 from nps_service.rollups.snapshot import enter_snapshot
 from nps_service.rollups.sources import (
     Shape,
-    grouped,
     pending_statement,
     raw_statement,
     rollup_statements,
-    sum_labels,
-    summed,
 )
 from nps_service.rollups.totals import GroupKey, GroupTotals, TotalsQuery, class_sum_labels
 
@@ -111,26 +108,43 @@ class SqlTotals:
         return start, floor_to_day(max(end, start) + LONGEST_SLOT) + day
 
     def _merge(self, statements: list[Select[Any]], shape: Shape) -> GroupTotals:
-        """Add up the sources' rows per group in the database: one result row per group."""
-        labels = sum_labels(shape.weighted, shape.moments)
-        names = shape.key_names
-        if len(statements) == 1:
-            merged = statements[0]
-        else:
-            sources = union_all(*statements).subquery()
-            keys: list[ColumnElement[Any]] = [sources.c[name] for name in names]
-            sums = (summed(sources.c[label], label) for label in labels)
-            merged = grouped(select(*keys, *sums), keys)
-        if self._max_groups is not None and names:
-            merged = merged.limit(self._max_groups + 1)
-        # Core rows (plain tuples), not ORM rows: thousands of groups come back.
-        rows = self._session.connection().execute(merged).all()
-        if self._max_groups is not None and len(rows) > self._max_groups:
-            raise TooManyGroups(
-                f"more than {self._max_groups} groups (NPS_MAX_GROUPS); narrow from/to, add "
-                "filters, use a longer interval or group by fewer fields"
-            )
-        return _totals_of(rows, shape)
+        """Run each source (in the request's snapshot) and add their rows up per group.
+
+        The sources rarely share many groups (a 90-day series: 1,890 from rollup slots,
+        a few from the pending tail), so adding in Python beats a UNION ALL and an outer
+        GROUP BY over every group in the database (10 of a query's 20 ms there).
+        """
+        grouped_query = bool(shape.key_names)
+        width = len(shape.key_names)
+        limit = self._max_groups if grouped_query else None
+        connection = self._session.connection()
+        merged: dict[tuple[Any, ...], list[Any]] = {}
+        for statement in statements:
+            if limit is not None:
+                statement = statement.limit(limit + 1)
+            result = connection.execute(statement)
+            # The driver's plain tuples: no result-row objects for thousands of groups.
+            rows = result.cursor.fetchall() if result.cursor is not None else []
+            result.close()
+            for row in rows:
+                key = tuple(row[:width])
+                found = merged.get(key)
+                if found is None:
+                    merged[key] = list(row)
+                else:
+                    for index in range(width, len(row)):
+                        found[index] = _plus(found[index], row[index])
+            if limit is not None and len(merged) > limit:
+                raise TooManyGroups(
+                    f"more than {limit} groups (NPS_MAX_GROUPS); narrow from/to, add "
+                    "filters, use a longer interval or group by fewer fields"
+                )
+        return _totals_of(list(merged.values()), shape)
+
+
+def _plus(a: Any, b: Any) -> Any:
+    """Sums of two sources (NULL: a source had no answer for that sum)."""
+    return b if a is None else a if b is None else a + b
 
 
 def _totals_of(rows: Sequence[Any], shape: Shape) -> GroupTotals:
@@ -142,7 +156,7 @@ def _totals_of(rows: Sequence[Any], shape: Shape) -> GroupTotals:
             return GroupTotals.empty(shape.weighted)
         moments = [dict.fromkeys(_moment_names(shape), 0)] if shape.moments else None
         return GroupTotals.from_rows([{}], [[0] * classes], shape.weighted, moments)
-    table = np.array([tuple(row) for row in rows], dtype=object)  # Row objects are slow
+    table = np.array(rows, dtype=object)
     sums = table[:, len(names) :]
     sums[sums == None] = 0  # noqa: E711 - elementwise: SUM over no row is NULL
     class_sums = sums[:, :classes].astype(np.float64 if shape.weighted else np.int64)
