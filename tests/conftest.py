@@ -85,7 +85,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     engine = create_engine(normalise_database_url(url))
     with engine.begin() as connection:
         connection.execute(
-            text("TRUNCATE responses, api_keys, pending_rollup, rollups RESTART IDENTITY")
+            text(
+                "TRUNCATE responses, api_keys, pending_rollup, rollups, displays, "
+                "pending_display_rollup, display_rollups, contact_rules RESTART IDENTITY"
+            )
         )
     engine.dispose()
     return url

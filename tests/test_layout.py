@@ -15,11 +15,11 @@ LAYERS = [
     {"survey", "timezones", "errors", "config", "logs", "metrics", "stats"},  # the bottom
     {"filters", "db", "migrate"},  # plain request data, storage plumbing
     {"web"},  # the HTTP kit
-    {"keys", "responses"},  # the tables and who writes them
+    {"keys", "responses", "displays"},  # the tables and who writes them
     {"rollups"},  # the aggregation engine
     {"scores"},  # where a score is computed
     {"drivers", "merchants"},  # features built on scores
-    {"demo", "ops"},
+    {"demo", "ops", "widget"},
     {"models", "main", "cli", "server", "__main__", "__init__"},  # wiring
 ]
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from nps_service import __version__
 from nps_service.config import Settings, get_settings
 from nps_service.db import background_pool, create_db_engine, make_session_factory, request_pool
+from nps_service.displays import router as displays_routes
 from nps_service.drivers.router import router as drivers_router
 from nps_service.keys.dependencies import KnownKeys
 from nps_service.merchants.router import router as merchants_router
@@ -29,6 +30,7 @@ from nps_service.web.body_limit import BodySizeLimitMiddleware
 from nps_service.web.openapi import customise_openapi, operation_id
 from nps_service.web.overload import ConcurrencyLimitMiddleware
 from nps_service.web.problems import install_error_handlers
+from nps_service.widget.router import router as widget_router
 
 DESCRIPTION = """Collects NPS survey answers and computes a platform's **global NPS**: the
 overall score plus promoter/passive/detractor breakdowns over logistics, product, service
@@ -89,10 +91,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.include_router(responses_router)
+    app.include_router(displays_routes.displays)
+    app.include_router(displays_routes.asking)
+    app.include_router(displays_routes.rules)
     app.include_router(scores_router)
     app.include_router(merchants_router)
     app.include_router(drivers_router)
     app.include_router(ops_router)
+    app.include_router(widget_router)
 
     # The last added is outermost: metrics see every request; the body limit runs before
     # any parsing; single answers skip the framework when all is ordinary.
@@ -102,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Accept"],
             expose_headers=["Content-Disposition"],
             max_age=600,

@@ -64,6 +64,7 @@ def test_create_returns_the_stored_body(
         "properties": {"campaign": "double11", "vip": True, "visits": 3},
         # 10:00 at +08:00 is 02:00 UTC.
         "submitted_at": "2025-11-20T02:00:00Z",
+        "display_id": None,
     }
     # What GET returns is exactly what the 201 said was stored.
     fetched = client.get(f"/v1/responses/{body['id']}", headers=read_headers)

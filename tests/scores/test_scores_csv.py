@@ -27,6 +27,8 @@ FIELDS = (
     "suppressed",
 )
 METRIC_COLUMNS = [f"{metric}_{field}" for metric in METRICS for field in FIELDS]
+DISPLAY_FIELDS = ("shown", "answered", "declined", "response_rate")
+DISPLAY_COLUMNS = [f"displays_{field}" for field in DISPLAY_FIELDS]
 INTEGER_FIELDS = ("n", "promoters", "passives", "detractors")
 Params = list[tuple[str, str]]
 
@@ -101,7 +103,7 @@ def assert_same_as_json(
     rows: list[list[str]], body: dict[str, Any], key_columns: list[str]
 ) -> None:
     header, *data = rows
-    assert header == [*key_columns, *METRIC_COLUMNS]
+    assert header == [*key_columns, *METRIC_COLUMNS, *DISPLAY_COLUMNS]
     assert len(data) == len(body["groups"])
     for row, group in zip(data, body["groups"], strict=True):
         assert len(row) == len(header)
@@ -119,6 +121,13 @@ def assert_same_as_json(
                     assert cells[column] == "", (column, cells[column])
                 else:
                     assert actual == expected, (group["key"], column, actual, expected)
+        for field in DISPLAY_FIELDS:
+            expected = group["displays"][field]
+            cell = cells[f"displays_{field}"]
+            if expected is None:
+                assert cell == "", (field, cell)
+            else:
+                assert (float(cell) if field == "response_rate" else int(cell)) == expected
 
 
 @pytest.mark.parametrize(
@@ -198,7 +207,7 @@ def test_csv_has_the_edge_cases_the_dataset_was_built_for(
 
 def test_empty_global_csv(client: TestClient, admin_headers: dict[str, str]) -> None:
     header, *data = get_csv(client, admin_headers, [("format", "csv")])
-    assert header == METRIC_COLUMNS
+    assert header == [*METRIC_COLUMNS, *DISPLAY_COLUMNS]
     assert len(data) == 1
     cells = dict(zip(header, data[0], strict=True))
     for metric in METRICS:

@@ -10,6 +10,13 @@ from nps_service.cli import render_openapi
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
 EXPECTED_OPERATION_IDS = {
+    ("post", "/v1/displays"): "displays:create",
+    ("post", "/v1/displays/{display_id}/decline"): "displays:decline",
+    ("get", "/v1/displays/{display_id}"): "displays:get",
+    ("get", "/v1/eligibility"): "eligibility:get",
+    ("get", "/v1/contact-rules"): "contact-rules:get",
+    ("put", "/v1/contact-rules"): "contact-rules:put",
+    ("get", "/widget/nps-survey.js"): "widget:script",
     ("post", "/v1/responses"): "responses:create",
     ("post", "/v1/responses/batch"): "responses:createBatch",
     ("get", "/v1/responses"): "responses:list",

@@ -79,3 +79,9 @@ def authenticate(session: Session, plaintext: str) -> Principal | None:
     if key is None or key.revoked_at is not None:
         return None
     return Principal(key.id, key.name, frozenset(Scope(s) for s in key.scopes.split()))
+
+
+def still_valid(session: Session, key_id: int) -> bool:
+    """Whether a key found valid earlier (and cached) has not been revoked since."""
+    revoked = session.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id)).first()
+    return revoked is not None and revoked[0] is None

@@ -92,10 +92,13 @@ def _now() -> datetime:
 
 
 def _valid_answer(body: bytes) -> ResponseIn | None:
+    """An ordinary answer: valid, and naming no display (linking one locks it: the route's
+    transaction does that)."""
     try:
-        return ResponseIn.model_validate_json(body)
+        payload = ResponseIn.model_validate_json(body)
     except ValidationError:
         return None
+    return payload if payload.display_id is None else None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Receive]:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from nps_service.displays.linking import Claim, link_answers, lock_claimed
 from nps_service.errors import Conflict, FieldError
 from nps_service.responses.models import (
     PENDING_COLUMNS,
@@ -24,6 +25,7 @@ from nps_service.responses.rows import (
     content_hash,
     row_values,
     same_answer,
+    to_out,
 )
 from nps_service.responses.schemas import BatchOut, ResponseIn, ResponseOut
 
@@ -145,8 +147,11 @@ class Stored:
     created: bool
 
 
-def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
-    """Store a batch atomically: all new items, or nothing."""
+def ingest_batch(
+    session: Session, payloads: Sequence[ResponseIn], single: bool = False
+) -> BatchOut:
+    """Store a batch atomically: all new items, or nothing (`single`: one answer posted
+    alone, whose errors point at its own fields)."""
     now = datetime.now(UTC)
     ids = [payload.id or uuid.uuid4() for payload in payloads]
     rows: dict[uuid.UUID, dict[str, Any]] = {}
@@ -163,6 +168,17 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
             )
     if conflicts:
         raise Conflict(_conflict_summary(conflicts), errors=conflicts)
+    claims = [
+        Claim(
+            f"{pointer_prefix(index, len(payloads), single)}/display_id",
+            response_id,
+            payload.respondent_id,
+            payload.display_id,
+        )
+        for index, (payload, response_id) in enumerate(zip(payloads, ids, strict=True))
+        if payload.display_id is not None
+    ]
+    displays = lock_claimed(session, claims) if claims else {}
     inserted, clashing = store_rows(session, rows)
     if clashing:
         session.rollback()
@@ -174,6 +190,8 @@ def ingest_batch(session: Session, payloads: Sequence[ResponseIn]) -> BatchOut:
             if response_id in clashing
         ]
         raise Conflict(_conflict_summary(conflicts), errors=conflicts)
+    if claims:
+        link_answers(session, claims, displays, inserted)
     session.commit()
     created = len(inserted)
     return BatchOut(created=created, duplicates=len(payloads) - created, ids=ids)
@@ -198,6 +216,19 @@ def store_rows(
             if not same_answer(stored, rows[stored.id]):
                 clashing.add(stored.id)
     return inserted, clashing
+
+
+def pointer_prefix(index: int, count: int, single: bool) -> str:
+    """Where an item's fields are in the request body."""
+    return "" if single and count == 1 else f"/responses/{index}"
+
+
+def ingest_linked(session: Session, payload: ResponseIn) -> Stored:
+    """One answer that names its display: stored with the display's link, atomically."""
+    summary = ingest_batch(session, [payload], single=True)
+    stored = session.get(Response, summary.ids[0])
+    assert stored is not None  # just stored, or stored before with the same content
+    return Stored(to_out(stored), created=summary.created == 1)
 
 
 def _conflict_summary(conflicts: list[FieldError]) -> str:

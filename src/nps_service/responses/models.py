@@ -35,7 +35,14 @@ ANSWER_COLUMNS = (
     "submitted_at",
 )
 # Every stored column: the answer, then what the server adds.
-STORED_COLUMNS = (*ANSWER_COLUMNS, "submitted_at_given", "received_at", "content_hash")
+# (`display_id` is not in the CSV layout: imports carry no displays.)
+STORED_COLUMNS = (
+    *ANSWER_COLUMNS,
+    "display_id",
+    "submitted_at_given",
+    "received_at",
+    "content_hash",
+)
 
 
 class Response(Base):
@@ -68,6 +75,8 @@ class Response(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # SHA-256 of the canonical client payload (without id and submitted_at): idempotency check.
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The display (`displays`) this answers, when the client named one.
+    display_id: Mapped[uuid.UUID | None] = mapped_column()
 
     __table_args__ = (
         CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),

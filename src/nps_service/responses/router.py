@@ -9,10 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Response as HttpResponse
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from nps_service.errors import ServiceUnavailable
+from nps_service.errors import ServiceUnavailable, Unauthorized
 from nps_service.filters import FilterParams
 from nps_service.keys.dependencies import IngestKey, IngestKeyCheckedOnWrite, ReadKey
+from nps_service.keys.service import still_valid
 from nps_service.responses import export, ingest, listing
 from nps_service.responses.rows import content_hash, row_values
 from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, ResponseOut, ResponsePage
@@ -39,20 +42,34 @@ Filters = Annotated[FilterParams, Query()]
     },
 )
 async def create_response(
-    request: Request, payload: ResponseIn, key: IngestKeyCheckedOnWrite
+    request: Request, payload: ResponseIn, key: IngestKeyCheckedOnWrite, session: SessionDep
 ) -> HttpResponse:
     """201 with the stored answer; 200 when the same id and content were stored before.
 
     Answers that arrive together share one transaction (the process's writer); each is
-    acknowledged only after that transaction committed.
+    acknowledged only after that transaction committed. An answer naming its display is
+    stored in a transaction of its own that also marks the display answered.
     """
-    row = row_values(payload, payload.id or uuid.uuid4(), content_hash(payload), datetime.now(UTC))
-    stored = await request.app.state.writer.store(row, key.key_id)  # it counts what it stores
+    if payload.display_id is not None:
+        stored = await run_in_threadpool(_store_linked, session, payload, key.key_id)
+        request.app.state.metrics.responses_stored.inc(int(stored.created))
+    else:
+        row = row_values(
+            payload, payload.id or uuid.uuid4(), content_hash(payload), datetime.now(UTC)
+        )
+        stored = await request.app.state.writer.store(row, key.key_id)  # it counts them
     return HttpResponse(
         stored.response.model_dump_json(),
         status_code=201 if stored.created else 200,
         media_type="application/json",
     )
+
+
+def _store_linked(session: Session, payload: ResponseIn, key_id: int) -> ingest.Stored:
+    """An answer naming its display, after checking again that its cached key is valid."""
+    if not still_valid(session, key_id):
+        raise Unauthorized("unknown or revoked API key")
+    return ingest.ingest_linked(session, payload)
 
 
 @router.post(

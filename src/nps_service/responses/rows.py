@@ -36,6 +36,8 @@ def content_hash(payload: ResponseIn) -> str:
         canonical[2] = None
     if canonical[4] == [None] * len(CONTEXT_FIELDS):
         canonical[4] = None
+    if payload.display_id is not None:  # (appended only when set: older hashes stay valid)
+        canonical.append(str(payload.display_id))
     encoded = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -55,6 +57,7 @@ def row_values(
         "weight": float(payload.weight) if payload.weight is not None else 1.0,
         "properties": payload.properties,
         "submitted_at": payload.submitted_at or now,
+        "display_id": payload.display_id,
         "submitted_at_given": payload.submitted_at is not None,
         "received_at": now,
         "content_hash": digest,
@@ -81,7 +84,7 @@ def to_out(row: Response) -> ResponseOut:
 
 
 # A stored answer as the API shows it (and exports stream it).
-OUT_COLUMNS = (*ANSWER_COLUMNS, "received_at")
+OUT_COLUMNS = (*ANSWER_COLUMNS, "received_at", "display_id")
 
 
 def to_out_from_row(row: dict[str, Any]) -> ResponseOut:
@@ -97,4 +100,5 @@ def to_out_from_row(row: dict[str, Any]) -> ResponseOut:
         properties=row["properties"] or {},
         submitted_at=row["submitted_at"],
         received_at=row["received_at"],
+        display_id=row.get("display_id"),
     )

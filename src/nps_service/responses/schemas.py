@@ -37,7 +37,7 @@ def _storable_text(value: str) -> str:
     return value
 
 
-def _require_string(value: Any) -> Any:
+def require_string(value: Any) -> Any:
     if not isinstance(value, str | uuid.UUID | datetime):
         raise ValueError("must be a string")
     return value
@@ -99,6 +99,20 @@ Weight = Annotated[
 ]
 
 
+def plausible_time(value: datetime | None) -> datetime | None:
+    """A client-given time: with an offset, not before 1970, not ahead of our clock by
+    more than FUTURE_TOLERANCE; as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a UTC offset, e.g. 2026-11-20T10:00:00+08:00")
+    if value < EARLIEST_SUBMITTED_AT:
+        raise ValueError("must not be before 1970-01-01")
+    if value > datetime.now(UTC) + FUTURE_TOLERANCE:
+        raise ValueError("must not be more than 5 minutes in the future")
+    return value.astimezone(UTC)
+
+
 class StrictModel(BaseModel):
     """Unknown fields are an error, not silently dropped."""
 
@@ -129,7 +143,7 @@ class Context(StrictModel):
 class ResponseIn(StrictModel):
     """One survey answer as a client posts it."""
 
-    id: Annotated[uuid.UUID | None, BeforeValidator(_require_string)] = Field(
+    id: Annotated[uuid.UUID | None, BeforeValidator(require_string)] = Field(
         None, description="Client-generated idempotency key; the server assigns one if absent."
     )
     respondent_id: Annotated[Text, Field(min_length=1, max_length=128)]
@@ -143,8 +157,11 @@ class ResponseIn(StrictModel):
     properties: dict[Annotated[Text, Field(min_length=1, max_length=64)], PropertyValue] | None = (
         Field(None, description="At most 32 free-form key/value pairs.")
     )
-    submitted_at: Annotated[datetime | None, BeforeValidator(_require_string)] = Field(
+    submitted_at: Annotated[datetime | None, BeforeValidator(require_string)] = Field(
         None, description="RFC 3339 with offset; defaults to the time of receipt."
+    )
+    display_id: Annotated[uuid.UUID | None, BeforeValidator(require_string)] = Field(
+        None, description="The display (`POST /v1/displays`) this answers, if any."
     )
 
     @field_validator("properties")
@@ -154,18 +171,7 @@ class ResponseIn(StrictModel):
             raise ValueError(f"at most {MAX_PROPERTIES} properties, got {len(value)}")
         return value
 
-    @field_validator("submitted_at")
-    @classmethod
-    def _plausible_time(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("must include a UTC offset, e.g. 2026-11-20T10:00:00+08:00")
-        if value < EARLIEST_SUBMITTED_AT:
-            raise ValueError("must not be before 1970-01-01")
-        if value > datetime.now(UTC) + FUTURE_TOLERANCE:
-            raise ValueError("must not be more than 5 minutes in the future")
-        return value.astimezone(UTC)
+    _plausible = field_validator("submitted_at")(plausible_time)
 
 
 class BatchIn(StrictModel):
@@ -212,6 +218,7 @@ class ResponseOut(BaseModel):
     properties: dict[str, Any]
     submitted_at: datetime
     received_at: datetime
+    display_id: uuid.UUID | None = None
 
 
 class ResponsePage(BaseModel):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from nps_service.filters import ResponseFilter
 from nps_service.responses.filtering import bounded_time
 from nps_service.responses.models import Response
 from nps_service.rollups.buckets import as_date, bucket_starts
+from nps_service.rollups.display_sources import pending_displays, raw_displays, slot_displays
 from nps_service.rollups.grains import LONGEST_SLOT, choose_grain
 from nps_service.rollups.moments import moment_sums
 from nps_service.rollups.plan import plan
@@ -57,6 +59,7 @@ class SqlTotals:
             query.weighted,
             query.moments,
             session.get_bind().dialect.name,
+            displays=query.displays,
         )
         with bounded_time(session, bool(query.scope.properties)):
             return self._totals(shape)
@@ -74,20 +77,33 @@ class SqlTotals:
         if self._use_rollups and not scope.properties:
             grain = choose_grain({*scope.segments, *shape.group_by})
         if grain is None:
-            return self._merge([raw_statement(shape, None)], shape)
+            totals = self._merge([raw_statement(shape, None)], shape)
+            if shape.displays and not scope.properties:
+                counted = self._merge_rows([raw_displays(shape, None)], shape)
+                totals = replace(totals, displays=_aligned(totals, counted, shape))
+            return totals
         boundaries = bucket_starts(interval, scope.tz, *span) if interval and span else []
         pieces = plan(grain, scope.start, scope.end, boundaries)
         sliced = [p for p in pieces if p.level is not None]
         raw = [p for p in pieces if p.level is None]
-        statements = []
+        statements, display_statements = [], []
         if sliced:
             statements += [
                 *rollup_statements(shape, grain, sliced),
                 pending_statement(shape, sliced),
             ]
+            display_statements += [
+                *slot_displays(shape, grain, sliced),
+                pending_displays(shape, sliced),
+            ]
         if raw:
             statements.append(raw_statement(shape, raw))
-        return self._merge(statements, shape)
+            display_statements.append(raw_displays(shape, raw))
+        totals = self._merge(statements, shape)
+        if shape.displays:
+            counted = self._merge_rows(display_statements, shape)
+            totals = replace(totals, displays=_aligned(totals, counted, shape))
+        return totals
 
     def _span(self, scope: ResponseFilter) -> tuple[datetime, datetime] | None:
         """Where buckets need zone offsets and boundaries: the query's range within the
@@ -108,6 +124,12 @@ class SqlTotals:
         return start, floor_to_day(max(end, start) + LONGEST_SLOT) + day
 
     def _merge(self, statements: list[Select[Any]], shape: Shape) -> GroupTotals:
+        """The sources' sums added up per group, as typed columns."""
+        return _totals_of(list(self._merge_rows(statements, shape).values()), shape)
+
+    def _merge_rows(
+        self, statements: list[Select[Any]], shape: Shape
+    ) -> dict[tuple[Any, ...], list[Any]]:
         """Run each source (in the request's snapshot) and add their rows up per group.
 
         The sources rarely share many groups (a 90-day series: 1,890 from rollup slots,
@@ -139,7 +161,25 @@ class SqlTotals:
                     f"more than {limit} groups (NPS_MAX_GROUPS); narrow from/to, add "
                     "filters, use a longer interval or group by fewer fields"
                 )
-        return _totals_of(list(merged.values()), shape)
+        return merged
+
+
+def _aligned(
+    totals: GroupTotals, counted: dict[tuple[Any, ...], list[Any]], shape: Shape
+) -> npt.NDArray[np.int64]:
+    """Display counts in the order of the answers' groups (0 where none was shown)."""
+    width = len(shape.key_names)
+    by_key: dict[tuple[Any, ...], list[Any]] = {}
+    for raw, row in counted.items():
+        named = (_bucket_names([raw[0]])[0], *raw[1:]) if shape.interval else raw
+        by_key[named] = row[width:]
+    table = np.zeros((len(totals), 3), dtype=np.int64)
+    names = shape.key_names
+    for index, group in enumerate(totals.keys):
+        found = by_key.get(tuple(group[name] for name in names))
+        if found is not None:
+            table[index] = [int(value or 0) for value in found]
+    return table
 
 
 def _plus(a: Any, b: Any) -> Any:

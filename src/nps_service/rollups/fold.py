@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -22,10 +22,11 @@ from sqlalchemy.engine import Connection, Engine
 from nps_service.db import database_trouble
 from nps_service.logs import SparseLog
 from nps_service.metrics import Metrics
+from nps_service.rollups.display_fold import fold_displays
 from nps_service.rollups.grains import GRAINS, ROLLUP_FIELDS, Grain, Level
 from nps_service.rollups.models import SUM_COLUMNS
 from nps_service.rollups.moments import MOMENTS, MomentSum
-from nps_service.rollups.plan import floor_to
+from nps_service.rollups.slots import slot_sql
 from nps_service.survey import CLASSES, METRICS
 
 logger = logging.getLogger("nps_service.rollups")
@@ -37,7 +38,6 @@ ADVISORY_LOCK_KEY = 7_412_290_113
 _METRIC_SOURCE = {"overall": "r.score", **{m: f"r.{m}" for m in METRICS[1:]}}
 _CLASS_TEST = {"promoters": ">= 9", "passives": "BETWEEN 7 AND 8", "detractors": "<= 6"}
 _KEY = ("grain", "level", *ROLLUP_FIELDS, "slot_start")
-_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 _ANSWER_FIELDS = ("submitted_at", "score", *METRICS[1:], "weight")
 # The batch also carries each variable (and the weight) of complete cases only, NULL for
 # the other answers, so that a moment is a plain SUM of products: NULLs drop out, and no
@@ -72,21 +72,6 @@ def _moment_sql(moment: MomentSum) -> str:
     return f"COALESCE(SUM({' * '.join(factors)}), 0)"
 
 
-def _slot_sql(dialect: str, level: Level, time: str = "r.submitted_at") -> str:
-    """The slot `time` falls in, in the stored format of the dialect."""
-    unit = int(level.unit.total_seconds())
-    origin = floor_to(_ORIGIN, level)  # a slot start: slots are whole units from it
-    if dialect == "postgresql":
-        return f"date_bin('{unit} seconds', {time}, TIMESTAMPTZ '{origin.isoformat()}')"
-    # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): floor whole seconds since the
-    # origin to a multiple of the unit (non-negative modulo: answers may predate it).
-    # Colons are escaped because text() would read ":00" as a bind parameter.
-    seconds = f"CAST(strftime('%s', substr({time}, 1, 19)) AS INTEGER)"
-    since = f"({seconds} - {int(origin.timestamp())})"
-    floored = f"({seconds} - (({since} % {unit}) + {unit}) % {unit})"
-    return f"strftime('%Y-%m-%d %H\\:%M\\:%S', {floored}, 'unixepoch') || '.000000'"
-
-
 def _nests(finer: Level, coarser: Level) -> bool:
     """Every `coarser` slot is a whole number of `finer` slots."""
     return (
@@ -111,11 +96,11 @@ def _level_cte(dialect: str, grain: Grain, level: Level, source: Level | None) -
     """The grain's sums per `level` slot: from the batch, or from the `source` level's."""
     own = [f for f in ROLLUP_FIELDS if f in grain.fields]
     if source is None:
-        slot = _slot_sql(dialect, level)
+        slot = slot_sql(dialect, level)
         fields = [f"COALESCE(r.{f}, '')" if f in own else "''" for f in ROLLUP_FIELDS]
         sums, table = _sums_sql(), "batch"
     else:
-        slot = _slot_sql(dialect, level, "r.slot_start")
+        slot = slot_sql(dialect, level, "r.slot_start")
         fields = [f"r.{f}" if f in own else "''" for f in ROLLUP_FIELDS]
         sums, table = [f"SUM(r.{c})" for c in SUM_COLUMNS], _cte_name(grain, source)
     grouped = [slot, *(f"r.{f}" for f in own)]
@@ -220,6 +205,7 @@ def _fold_in_transaction(connection: Connection, dialect: str, batch_size: int) 
         connection.execute(text(_upsert_sql(dialect, cutoff is not None)), params)
         delete = text(f"DELETE FROM pending_rollup{where}")  # noqa: S608
         folded = connection.execute(delete, params).rowcount
+        fold_displays(connection, dialect)
     return FoldResult(folded, remaining=cutoff is not None)
 
 

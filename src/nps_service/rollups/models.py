@@ -82,3 +82,17 @@ rollups = Table(
         sqlite_where=text(f"grain = {MERCHANT_GRAIN.id}"),
     ),
 )
+
+# Display counts per (grain, level, segment key, slot of shown_at): +1 shown per display,
+# +1 declined and +1 answered as they happen, so a group's response rate is additive
+# like its NPS and read from the same slots.
+DISPLAY_COUNTS = ("shown", "answered", "declined")
+display_rollups = Table(
+    "display_rollups",
+    Base.metadata,
+    Column("grain", SmallInteger, primary_key=True),
+    Column("level", SmallInteger, primary_key=True),
+    *(Column(name, String(64), primary_key=True, server_default=ABSENT) for name in ROLLUP_FIELDS),
+    Column("slot_start", UTCDateTime, primary_key=True),
+    *(Column(name, Integer, nullable=False) for name in DISPLAY_COUNTS),
+)

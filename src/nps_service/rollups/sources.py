@@ -59,6 +59,7 @@ class Shape:
     moments: bool
     dialect: str
     span: tuple[datetime, datetime] | None = None  # where buckets need zone offsets
+    displays: bool = False  # also count displays per group
 
     @property
     def key_names(self) -> list[str]:
@@ -169,7 +170,7 @@ def _within(column: SQLColumnExpression[datetime], pieces: Iterable[Piece]) -> C
     return or_(false(), *ranges)
 
 
-def _keys(
+def key_columns(
     shape: Shape, time: SQLColumnExpression[datetime], fields: Mapping[str, ColumnElement[Any]]
 ) -> list[ColumnElement[Any]]:
     keys: list[ColumnElement[Any]] = []
@@ -199,7 +200,7 @@ def pending_statement(shape: Shape, pieces: list[Piece]) -> Select[Any]:
 
 def _answers_statement(table: Table, shape: Shape, pieces: list[Piece] | None) -> Select[Any]:
     fields = {name: table.c[name] for name in shape.group_by}
-    keys = _keys(shape, table.c.submitted_at, fields)
+    keys = key_columns(shape, table.c.submitted_at, fields)
     aggregates = _row_aggregates(table, shape.weighted, shape.moments)
     conditions = filter_conditions(shape.scope, None if table is _RESPONSES else table)
     statement = select(*keys, *aggregates).where(*conditions)
@@ -211,7 +212,7 @@ def _answers_statement(table: Table, shape: Shape, pieces: list[Piece] | None) -
 def rollup_statements(shape: Shape, grain: Grain, pieces: list[Piece]) -> list[Select[Any]]:
     """Rollup slots of `grain` inside the pieces: one SELECT per range (or per level)."""
     fields = {name: func.nullif(rollups.c[name], ABSENT) for name in shape.group_by}
-    keys = _keys(shape, rollups.c.slot_start, fields)
+    keys = key_columns(shape, rollups.c.slot_start, fields)
     common = [
         # Inline, not a bound parameter: a partial index on one grain must match the plan
         # even when the driver has turned the statement into a prepared, generic one.

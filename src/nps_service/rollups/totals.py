@@ -30,6 +30,7 @@ class TotalsQuery:
     group_by: Sequence[str] = ()  # segment fields, in key order
     weighted: bool = False  # also Σw per class and Σw²
     moments: bool = False  # also the complete-case moment sums (key drivers)
+    displays: bool = False  # also each group's display counts (when displays can be)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class GroupTotals:
     # Per group, the complete-case moment sums by name (`rollups.moments`): exact integers
     # for the unweighted ones. Empty unless the query asked for moments.
     moments: list[Mapping[str, int | float]] = field(default_factory=list)
+    # Per group: displays shown, answered, declined (groups x 3). None unless asked, or
+    # when displays cannot be in scope (property filters: displays keep no properties).
+    displays: npt.NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -23,6 +23,10 @@ METRIC_FIELDS = (
 )
 
 
+# Empty cells when displays cannot be counted (property filters).
+DISPLAY_FIELDS = ("shown", "answered", "declined", "response_rate")
+
+
 def _cell(value: object) -> object:
     if value is None:
         return ""
@@ -37,11 +41,24 @@ def scores_csv(groups: Iterable[dict[str, Any]], key_columns: list[str]) -> str:
     """One row per group."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*key_columns, *(f"{m}_{f}" for m in METRICS for f in METRIC_FIELDS)])
+    writer.writerow(
+        [
+            *key_columns,
+            *(f"{m}_{f}" for m in METRICS for f in METRIC_FIELDS),
+            *(f"displays_{f}" for f in DISPLAY_FIELDS),
+        ]
+    )
     for group in groups:
         # Tag values cannot start with = + or @ (API.md's character set), so no cell is
         # a spreadsheet formula.
         keys = [group["key"].get(column) or "" for column in key_columns]
         metrics = [group["overall"], *(group["dimensions"][m] for m in METRICS[1:])]
-        writer.writerow([*keys, *(_cell(metric[f]) for metric in metrics for f in METRIC_FIELDS)])
+        displays = group.get("displays") or {}
+        writer.writerow(
+            [
+                *keys,
+                *(_cell(metric[f]) for metric in metrics for f in METRIC_FIELDS),
+                *(_cell(displays.get(f)) for f in DISPLAY_FIELDS),
+            ]
+        )
     return buffer.getvalue()

@@ -22,10 +22,30 @@ _METRIC = "{" + ",".join(f'"{name}":%s' for name in SUMMARY_FIELDS) + "}"
 
 
 def _group_template(key_names: Sequence[str]) -> str:
-    """One group: its key fields, then the overall metric and each dimension."""
+    """One group: its key fields, the overall metric and each dimension, then displays."""
     key = "{" + ",".join(f'"{name}":%s' for name in key_names) + "}"
     dimensions = ",".join(f'"{name}":{_METRIC}' for name in DIMENSIONS)
-    return '{"key":' + key + ',"overall":' + _METRIC + ',"dimensions":{' + dimensions + "}}"
+    return (
+        '{"key":' + key + ',"overall":' + _METRIC + ',"dimensions":{' + dimensions + "},"
+        '"displays":%s}'
+    )
+
+
+def _displays_json(
+    displays: npt.NDArray[np.int64] | None, picked: npt.NDArray[np.intp]
+) -> list[str]:
+    """Each group's display counts and response rate as JSON (null when not countable)."""
+    if displays is None:
+        return ["null"] * len(picked)
+    chosen = displays[picked]
+    shown = chosen[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = np.where(shown > 0, chosen[:, 1] / np.maximum(shown, 1), np.nan)
+    rate_texts = _json_values(rates)
+    return [
+        f'{{"shown":{s},"answered":{a},"declined":{d},"response_rate":{r}}}'
+        for (s, a, d), r in zip(chosen.tolist(), rate_texts, strict=True)
+    ]
 
 
 def _json_values(column: npt.NDArray[Any]) -> list[str]:
@@ -46,6 +66,7 @@ def groups_json(
     keys: Sequence[dict[str, Any]],
     metrics: Sequence[MetricColumns],
     order: Sequence[int],
+    displays: npt.NDArray[np.int64] | None = None,
 ) -> str:
     """The `groups` array: for each group in `order`, its key, overall and dimensions, one
     template filled per group from columns serialised whole."""
@@ -55,6 +76,7 @@ def groups_json(
     columns = [_json_strings([keys[i][name] for i in order]) for name in key_names]
     for metric in metrics:
         columns += [_json_values(getattr(metric, name)[picked]) for name in SUMMARY_FIELDS]
+    columns.append(_displays_json(displays, picked))
     template = _group_template(key_names)
     return "[" + ",".join(template % row for row in zip(*columns, strict=True)) + "]"
 

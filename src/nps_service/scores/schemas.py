@@ -31,6 +31,15 @@ class DimensionScores(BaseModel):
     app: MetricScore
 
 
+class DisplayCounts(BaseModel):
+    """Prompts shown in the group's scope and range (by `shown_at`), and what came of them."""
+
+    shown: int
+    answered: int = Field(description="Displays that an answer names (`display_id`).")
+    declined: int = Field(description="Displays closed without an answer.")
+    response_rate: float | None = Field(description="answered / shown; null when shown = 0.")
+
+
 class ScoreGroup(BaseModel):
     """One bucket and/or segment."""
 
@@ -39,6 +48,11 @@ class ScoreGroup(BaseModel):
     )
     overall: MetricScore
     dimensions: DimensionScores
+    displays: DisplayCounts | None = Field(
+        None,
+        description="Display counts of `/v1/scores` groups; null with `property.*` filters "
+        "(displays keep no properties).",
+    )
 
 
 class ScoreQuery(BaseModel):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel
 
 from nps_service.filters import ResponseFilter
@@ -23,6 +24,7 @@ def totals_for(
     *,
     interval: bool = True,
     moments: bool = False,
+    displays: bool = False,
 ) -> GroupTotals:
     """The engine's totals for these options (without buckets if `interval` is False)."""
     query = TotalsQuery(
@@ -31,6 +33,7 @@ def totals_for(
         options.group_by,
         options.weighted,
         moments,
+        displays,
     )
     return engine.group_totals(query)
 
@@ -41,6 +44,7 @@ class ScoredGroups:
 
     keys: list[GroupKey]
     metrics: dict[str, MetricColumns]  # by METRICS name
+    displays: npt.NDArray[np.int64] | None = None  # shown, answered, declined per group
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -49,10 +53,24 @@ class ScoredGroups:
         """The groups as `ScoreGroup` dicts (in `order` when given)."""
         picked = list(range(len(self.keys))) if order is None else list(order)
         per_metric = [self.metrics[metric].rows(picked) for metric in METRICS]
-        return [
+        rows = [
             {"key": self.keys[i], "overall": overall, "dimensions": dict(zip(DIMENSIONS, dims))}  # noqa: B905
             for i, overall, *dims in zip(picked, *per_metric, strict=True)
         ]
+        if self.displays is not None:
+            for row, i in zip(rows, picked, strict=True):
+                row["displays"] = display_counts(self.displays[i])
+        return rows
+
+
+def display_counts(counts: npt.NDArray[np.int64] | Sequence[int] | None) -> dict[str, Any] | None:
+    """`{shown, answered, declined, response_rate}`; the rate is answered / shown, null
+    when nothing was shown."""
+    if counts is None:
+        return None
+    shown, answered, declined = (int(value) for value in counts)
+    rate = answered / shown if shown else None
+    return {"shown": shown, "answered": answered, "declined": declined, "response_rate": rate}
 
 
 @dataclass(frozen=True)
@@ -66,7 +84,9 @@ class ScoresResult:
 
     def json(self) -> bytes:
         metrics = [self.scored.metrics[metric] for metric in METRICS]
-        groups = groups_json(self.key_names, self.scored.keys, metrics, self.order)
+        groups = groups_json(
+            self.key_names, self.scored.keys, metrics, self.order, self.scored.displays
+        )
         return body_json(self.query, groups)
 
 
@@ -75,7 +95,7 @@ def compute_scores(
 ) -> ScoresResult:
     """Aggregate in SQL, then apply the statistics per metric over all groups and order
     them; the groups stay columns until they are written."""
-    scored = score_columns(totals_for(engine, scope, options), options)
+    scored = score_columns(totals_for(engine, scope, options, displays=True), options)
     order = group_order(scored, options)
     if options.limit is not None:
         order = order[: options.limit]
@@ -120,7 +140,7 @@ def score_columns(totals: GroupTotals, options: ScoreOptions) -> ScoredGroups:
         )
         for metric, sums in totals.metrics.items()
     }
-    return ScoredGroups(list(totals.keys), metrics)
+    return ScoredGroups(list(totals.keys), metrics, totals.displays)
 
 
 def score_groups(totals: GroupTotals, options: ScoreOptions) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Who was asked: displays of the prompt, declines, contact rules and eligibility."""
