@@ -220,3 +220,11 @@ def database_trouble(exc: BaseException) -> DatabaseTrouble | None:
     if isinstance(original, psycopg.OperationalError | psycopg.InterfaceError):
         return "down"
     return None
+
+
+def begin_writing(session: Session) -> None:
+    """Start the session's transaction as a writer that reads first (a lock check, a key
+    check): on SQLite, BEGIN IMMEDIATE takes the write lock up front and waits its turn,
+    where a deferred BEGIN would fail with "database is locked" when it upgrades."""
+    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Accept"],
-            expose_headers=["Content-Disposition"],
+            expose_headers=["Content-Disposition", "Retry-After"],
             max_age=600,
         )
     app.add_middleware(

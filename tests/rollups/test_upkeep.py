@@ -13,7 +13,8 @@ from nps_service.responses.schemas import ResponseIn
 from nps_service.rollups import fold_all, tend
 from nps_service.rollups.upkeep import RULES, UPKEEP_LOCK_KEY, due
 
-QUEUE, ROLLUPS, ANSWERS = RULES
+BY_TABLE = {rule.table: rule for rule in RULES}
+QUEUE, ROLLUPS, ANSWERS = (BY_TABLE[t] for t in ("pending_rollup", "rollups", "responses"))
 
 
 def test_thresholds() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from nps_service.db import begin_writing
 from nps_service.displays.models import DISPLAY_CONTEXT, Display, PendingDisplay
 from nps_service.displays.schemas import DeclineIn, DisplayIn, DisplayOut
 from nps_service.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -98,6 +99,7 @@ def decline_display(
     session: Session, display_id: uuid.UUID, payload: DeclineIn | None, now: datetime
 ) -> DisplayOut:
     """Mark a display declined; repeating it changes nothing; 409 once it is answered."""
+    begin_writing(session)
     display = session.get(Display, display_id, with_for_update=True)
     if display is None:
         raise NotFound(f"no display with id {display_id}")

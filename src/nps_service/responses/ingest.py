@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from nps_service.db import begin_writing
 from nps_service.displays.linking import Claim, link_answers, lock_claimed
 from nps_service.errors import Conflict, FieldError
 from nps_service.responses.models import (
@@ -178,6 +179,8 @@ def ingest_batch(
         for index, (payload, response_id) in enumerate(zip(payloads, ids, strict=True))
         if payload.display_id is not None
     ]
+    if claims:
+        begin_writing(session)  # it reads the displays before it writes
     displays = lock_claimed(session, claims) if claims else {}
     inserted, clashing = store_rows(session, rows)
     if clashing:

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from nps_service.db import begin_writing
 from nps_service.errors import ServiceUnavailable, Unauthorized
 from nps_service.filters import FilterParams
 from nps_service.keys.dependencies import IngestKey, IngestKeyCheckedOnWrite, ReadKey
@@ -67,6 +68,7 @@ async def create_response(
 
 def _store_linked(session: Session, payload: ResponseIn, key_id: int) -> ingest.Stored:
     """An answer naming its display, after checking again that its cached key is valid."""
+    begin_writing(session)
     if not still_valid(session, key_id):
         raise Unauthorized("unknown or revoked API key")
     return ingest.ingest_linked(session, payload)

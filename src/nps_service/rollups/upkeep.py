@@ -60,6 +60,25 @@ RULES = (
     Rule(
         "rollups", vacuum_floor=50_000, vacuum_share=0.02, analyze_floor=50_000, analyze_share=0.1
     ),
+    # The display counts' queue and rollups, kept like the answers' ones.
+    Rule(
+        "pending_display_rollup",
+        vacuum_floor=5_000,
+        vacuum_share=0.0,
+        analyze_floor=5_000,
+        analyze_share=0.0,
+    ),
+    Rule(
+        "display_rollups",
+        vacuum_floor=50_000,
+        vacuum_share=0.02,
+        analyze_floor=50_000,
+        analyze_share=0.1,
+    ),
+    # Displays are updated once when declined or answered.
+    Rule(
+        "displays", vacuum_floor=50_000, vacuum_share=0.02, analyze_floor=50_000, analyze_share=0.1
+    ),
     # Answers are only appended: statistics matter, dead rows do not.
     Rule("responses", vacuum_floor=None, vacuum_share=0.0, analyze_floor=50_000, analyze_share=0.1),
 )

@@ -1,0 +1,209 @@
+"""A real service, a shop page on another origin and Chromium, for the widget's browser tests.
+
+One service process and one page server per module and database backend. The service
+allows exactly the page's origin (NPS_CORS_ORIGINS), as a deployment would.
+Without Chromium the browser tests skip, except under CI (NPS_TEST_DATABASE_URL set),
+where they fail: a CI run that silently skipped them would prove nothing.
+"""
+
+import html
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from nps_service.config import Settings
+from nps_service.db import create_db_engine, make_session_factory, normalise_database_url
+from nps_service.keys.service import Scope, create_key
+from tests.conftest import BACKENDS, PG_ENV
+
+EVENTS = ("shown", "answered", "declined", "ineligible")
+# The host page records the widget's events (they bubble out of the shadow root).
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Order delivered</title>
+<style>body {{ margin: 0; padding: 24px 12px; background: #f3f4f6; font-family: sans-serif; }}
+</style>
+<script>
+window.surveyEvents = [];
+for (const name of {events}) {{
+  document.addEventListener("nps-survey:" + name,
+    (event) => window.surveyEvents.push({{type: name, detail: event.detail}}));
+}}
+</script>
+<script type="module" src="{module}"></script>
+</head><body><h1>Your parcel has arrived</h1>
+<nps-survey {attributes}></nps-survey>
+</body></html>"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class _ShopPage(BaseHTTPRequestHandler):
+    """`/survey?module=<url>&<attribute>=<value>...`: a page with one `<nps-survey>`."""
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path != "/survey":
+            self.send_response(204)
+            self.end_headers()
+            return
+        params = dict(parse_qsl(url.query))
+        module = params.pop("module")
+        attributes = " ".join(f'{name}="{html.escape(value)}"' for name, value in params.items())
+        body = PAGE.format(
+            events=list(EVENTS), module=html.escape(module), attributes=attributes
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Service:
+    base: str  # the service's origin
+    shop: str  # the page's origin
+    ingest_key: str
+    read: dict[str, str]
+    admin: dict[str, str]
+    backend: str
+    log: Path
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def widget_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database of each backend for this module (`serve` migrates it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('widget') / 'nps.db'}"
+        return
+    server = os.environ.get(PG_ENV)
+    if not server:
+        pytest.skip(f"{PG_ENV} is not set; PostgreSQL tests skipped")
+    admin_url = normalise_database_url(server)
+    name = f"nps_widget_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _key(database_url: str, *scopes: Scope) -> str:
+    engine = create_db_engine(Settings(database_url=database_url))
+    with make_session_factory(engine)() as session:
+        _, plaintext = create_key(session, "widget-test", list(scopes))
+        session.commit()
+    engine.dispose()
+    return plaintext
+
+
+@pytest.fixture(scope="module")
+def service(widget_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """`nps-service serve` allowing the shop's origin, and the shop's page server."""
+    shop = ThreadingHTTPServer(("127.0.0.1", free_port()), _ShopPage)
+    threading.Thread(target=shop.serve_forever, daemon=True).start()
+    shop_origin = f"http://127.0.0.1:{shop.server_address[1]}"
+    port = free_port()
+    env = {**os.environ, "NPS_DATABASE_URL": widget_database, "NPS_CORS_ORIGINS": shop_origin}
+    folder = tmp_path_factory.mktemp("widget-server")
+    log_path = folder / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nps_service", "serve", "--port", str(port)],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not become ready:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        admin = {"Authorization": f"Bearer {_key(widget_database, Scope.ADMIN)}"}
+        # The documented defaults, stated: everyone sampled, a quiet period after each event.
+        rules = {
+            "after_response_days": 90,
+            "after_decline_days": 30,
+            "after_display_days": 7,
+            "sample_rate": 1.0,
+            "across_touchpoints": True,
+        }
+        reply = httpx.put(f"{base}/v1/contact-rules", json=rules, headers=admin, timeout=10)
+        assert reply.status_code == 200, reply.text
+        yield Service(
+            base=base,
+            shop=shop_origin,
+            ingest_key=_key(widget_database, Scope.INGEST),
+            read={"Authorization": f"Bearer {_key(widget_database, Scope.READ)}"},
+            admin=admin,
+            backend=make_url(widget_database).get_backend_name(),
+            log=log_path,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shop.shutdown()
+        shop.server_close()
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium through Playwright; missing is a failure under CI and a skip elsewhere."""
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        message = "needs Chromium (apt-get install chromium) and Playwright (the test extra)"
+        if os.environ.get(PG_ENV):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
