@@ -21,6 +21,7 @@ from nps_service.db import create_db_engine, make_session_factory, normalise_dat
 from nps_service.keys.service import Scope, create_key
 from nps_service.main import create_app
 from nps_service.migrate import upgrade
+from nps_service.models import Base
 
 BACKENDS = ["sqlite", "postgresql"]
 PG_ENV = "NPS_TEST_DATABASE_URL"
@@ -84,12 +85,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_url")
     engine = create_engine(normalise_database_url(url))
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "TRUNCATE responses, api_keys, pending_rollup, rollups, displays, "
-                "pending_display_rollup, display_rollups, contact_rules RESTART IDENTITY"
-            )
-        )
+        # Every table of the models (alembic_version is not one of them).
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
     engine.dispose()
     return url
 
@@ -102,8 +100,15 @@ def backend(database_url: str) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    # The rollup folder is off: tests fold explicitly, so they know what is pending.
-    return Settings(database_url=database_url, max_body_bytes=256 * 1024, rollup_interval_seconds=0)
+    # The rollup folder, webhook dispatcher and alert scheduler are off: tests run them
+    # explicitly, so they know what is pending.
+    return Settings(
+        database_url=database_url,
+        max_body_bytes=256 * 1024,
+        rollup_interval_seconds=0,
+        webhook_interval_seconds=0,
+        alert_interval_seconds=0,
+    )
 
 
 @pytest.fixture

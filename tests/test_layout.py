@@ -15,10 +15,10 @@ LAYERS = [
     {"survey", "timezones", "errors", "config", "logs", "metrics", "stats"},  # the bottom
     {"filters", "db", "migrate"},  # plain request data, storage plumbing
     {"web"},  # the HTTP kit
-    {"keys", "responses", "displays"},  # the tables and who writes them
+    {"keys", "responses", "displays", "webhooks"},  # the tables and who writes them
     {"rollups"},  # the aggregation engine
     {"scores"},  # where a score is computed
-    {"drivers", "merchants"},  # features built on scores
+    {"drivers", "merchants", "alerts"},  # features built on scores
     {"demo", "ops", "widget"},
     {"models", "main", "cli", "server", "__main__", "__init__"},  # wiring
 ]

@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     # How often one server process checks the service's tables and vacuums or analyzes
     # those that need it (PostgreSQL); 0 turns it off.
     upkeep_interval_seconds: float = Field(5.0, ge=0)
+    # Webhooks: how often the dispatcher looks for work (0: no dispatcher in this process),
+    # the waits before each retry (Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h,
+    # 5 h, 10 h, 10 h; then the delivery has failed), per-attempt timeout, concurrency.
+    webhook_interval_seconds: float = Field(1.0, ge=0)
+    webhook_retry_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_concurrency: int = Field(8, ge=1)
+    # Private, loopback and link-local targets are refused unless this is true.
+    webhook_allow_private: bool = False
+    # Alerts: how often the scheduler looks for closed intervals (0: none in this
+    # process), and how long after an interval closes it waits for late answers.
+    alert_interval_seconds: float = Field(30.0, ge=0)
+    alert_grace_seconds: float = Field(300.0, ge=0)
     # Weights of the dimensions in a merchant's composite experience score, as JSON in the
     # environment: NPS_COMPOSITE_WEIGHTS='{"logistics": 2, "product": 2, "service": 1, "app": 1}'.
     composite_weights: dict[str, float] = Field(
@@ -65,6 +80,20 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown dimensions {sorted(unknown)}")
         if any(weight < 0 for weight in value.values()) or sum(value.values()) <= 0:
             raise ValueError("weights must be >= 0 with a positive sum")
+        return value
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _split_retries(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _non_negative(cls, value: list[float]) -> list[float]:
+        if any(seconds < 0 for seconds in value):
+            raise ValueError("retry waits are seconds >= 0")
         return value
 
     @field_validator("cors_origins", mode="before")

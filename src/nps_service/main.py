@@ -30,6 +30,8 @@ from nps_service.web.body_limit import BodySizeLimitMiddleware
 from nps_service.web.openapi import customise_openapi, operation_id
 from nps_service.web.overload import ConcurrencyLimitMiddleware
 from nps_service.web.problems import install_error_handlers
+from nps_service.webhooks.dispatcher import Dispatcher
+from nps_service.webhooks.router import router as webhooks_router
 from nps_service.widget.router import router as widget_router
 
 DESCRIPTION = """Collects NPS survey answers and computes a platform's **global NPS**: the
@@ -51,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         folder = Folder(background, settings.rollup_interval_seconds, metrics)
         upkeep = Upkeep(background, settings.upkeep_interval_seconds, metrics)
+        dispatcher = Dispatcher(background, settings)
+        if settings.webhook_interval_seconds > 0:
+            dispatcher.start()
         if settings.rollup_interval_seconds > 0:
             folder.start()
         if settings.upkeep_interval_seconds > 0:
@@ -64,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             folder.stop()
         if settings.upkeep_interval_seconds > 0:
             upkeep.stop()
+        if settings.webhook_interval_seconds > 0:
+            dispatcher.stop()
         writer.stop()
         engine.dispose()
         background.dispose()
@@ -97,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(scores_router)
     app.include_router(merchants_router)
     app.include_router(drivers_router)
+    app.include_router(webhooks_router)
     app.include_router(ops_router)
     app.include_router(widget_router)
 
@@ -108,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Accept"],
             expose_headers=["Content-Disposition", "Retry-After"],
             max_age=600,

@@ -5,15 +5,19 @@ from nps_service.displays.models import ContactRules, Display, PendingDisplay
 from nps_service.keys.models import ApiKey
 from nps_service.responses.models import PendingRollup, Response
 from nps_service.rollups.models import display_rollups, rollups
+from nps_service.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
     "Base",
     "ContactRules",
+    "Delivery",
     "Display",
+    "OutboxEvent",
     "PendingDisplay",
     "PendingRollup",
     "Response",
+    "WebhookEndpoint",
     "display_rollups",
     "rollups",
 ]

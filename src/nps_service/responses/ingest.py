@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, TextClause, insert, select, text
+from sqlalchemy import Table, TextClause, exists, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -29,6 +29,12 @@ from nps_service.responses.rows import (
     to_out,
 )
 from nps_service.responses.schemas import BatchOut, ResponseIn, ResponseOut
+from nps_service.webhooks.models import (
+    RESPONSE_EVENT,
+    OutboxEvent,
+    WebhookEndpoint,
+    queue_answer_events,
+)
 
 _RESPONSES = cast(Table, Response.__table__)
 _PENDING = cast(Table, PendingRollup.__table__)
@@ -40,6 +46,8 @@ _INSERT_NEW_SQLITE = (
     .returning(_RESPONSES.c.id)
 )
 _QUEUE = insert(_PENDING)
+_OUTBOX = insert(cast(Table, OutboxEvent.__table__))
+_ANY_ENDPOINT = select(exists().where(WebhookEndpoint.enabled))
 
 
 def _unnest_insert() -> TextClause:
@@ -57,7 +65,8 @@ def _unnest_insert() -> TextClause:
     columns = ", ".join(STORED_COLUMNS)
     return text(
         f"WITH inserted AS (INSERT INTO responses ({columns}) "  # noqa: S608 - constant names
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING {RETURNING_PENDING}) "
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT (id) DO NOTHING {RETURNING_PENDING}), "
+        f"events AS ({queue_answer_events('inserted')}) "
         f"{queue_new_answers('inserted')} RETURNING id"
     )
 
@@ -83,6 +92,7 @@ def _unnest_insert_checking_keys() -> TextClause:
         f"inserted AS (INSERT INTO responses ({columns}) SELECT {columns} FROM rows "
         f"WHERE key_id IN (SELECT id FROM valid) ON CONFLICT (id) DO NOTHING "
         f"{RETURNING_PENDING}), "
+        f"events AS ({queue_answer_events('inserted')}), "
         f"queued AS ({queue_new_answers('inserted')} RETURNING id) "
         "SELECT id, NULL::uuid FROM valid UNION ALL SELECT NULL::integer, id FROM queued"
     )
@@ -129,14 +139,16 @@ def insert_new(session: Session | Connection, ordered: list[dict[str, Any]]) -> 
         return set(session.execute(_UNNEST_INSERT, _array_columns(ordered)).scalars())
     inserted = set(session.execute(_INSERT_NEW_SQLITE, ordered).scalars())
     if inserted:
-        session.execute(
-            _QUEUE,
-            [
-                {name: row[name] for name in PENDING_COLUMNS}
-                for row in ordered
-                if row["id"] in inserted
-            ],
-        )
+        new = [row for row in ordered if row["id"] in inserted]
+        session.execute(_QUEUE, [{name: row[name] for name in PENDING_COLUMNS} for row in new])
+        if session.execute(_ANY_ENDPOINT).scalar():
+            session.execute(
+                _OUTBOX,
+                [
+                    {"kind": RESPONSE_EVENT, "response_id": r["id"], "score": r["score"]}
+                    for r in new
+                ],
+            )
     return inserted
 
 

@@ -1,0 +1,1 @@
+"""Telling other services: webhook endpoints, the event outbox, signed deliveries."""
