@@ -1,6 +1,7 @@
 """A real HTTP receiver for webhook tests: records every request, answers as told."""
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     # Status codes to answer, in order; then 200 for ever.
     script: list[int] = field(default_factory=list)
+    # Seconds to wait before answering, in order; then none.
+    delays: list[float] = field(default_factory=list)
+    # Set while a request is being held by a delay.
+    holding: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self) -> int:
@@ -47,6 +52,11 @@ def receiver() -> Iterator[Receiver]:
                 target.requests.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
+            with target.lock:
+                delay = target.delays.pop(0) if target.delays else 0.0
+            if delay:
+                target.holding.set()
+                time.sleep(delay)
             status = target.answer()
             self.send_response(status)
             self.send_header("content-length", "0")

@@ -167,7 +167,7 @@ def send_due(
     how many were attempted."""
     # The lease outlives an attempt's timeout by a margin, so it only lapses when the
     # process holding it died.
-    items = claim(engine, lease_seconds=timeout * 2 + 30, batch=batch)
+    items = claim(engine, lease_seconds=timeout * 2 + 5, batch=batch)
 
     def one(item: Attempt) -> None:
         record(engine, item, attempt(client, item, allow_private), schedule)
