@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from nps_service import __version__
+from nps_service.alerts.router import router as alerts_router
+from nps_service.alerts.scheduler import AlertScheduler
 from nps_service.config import Settings, get_settings
 from nps_service.db import background_pool, create_db_engine, make_session_factory, request_pool
 from nps_service.displays import router as displays_routes
@@ -54,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         folder = Folder(background, settings.rollup_interval_seconds, metrics)
         upkeep = Upkeep(background, settings.upkeep_interval_seconds, metrics)
         dispatcher = Dispatcher(background, settings)
+        alerts = AlertScheduler(background, settings)
+        if settings.alert_interval_seconds > 0:
+            alerts.start()
         if settings.webhook_interval_seconds > 0:
             dispatcher.start()
         if settings.rollup_interval_seconds > 0:
@@ -71,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             upkeep.stop()
         if settings.webhook_interval_seconds > 0:
             dispatcher.stop()
+        if settings.alert_interval_seconds > 0:
+            alerts.stop()
         writer.stop()
         engine.dispose()
         background.dispose()
@@ -105,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(merchants_router)
     app.include_router(drivers_router)
     app.include_router(webhooks_router)
+    app.include_router(alerts_router)
     app.include_router(ops_router)
     app.include_router(widget_router)
 

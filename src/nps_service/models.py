@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and the schema check."""
 
+from nps_service.alerts.models import Alert, AlertEvaluation
 from nps_service.db import Base
 from nps_service.displays.models import ContactRules, Display, PendingDisplay
 from nps_service.keys.models import ApiKey
@@ -8,6 +9,8 @@ from nps_service.rollups.models import display_rollups, rollups
 from nps_service.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 
 __all__ = [
+    "Alert",
+    "AlertEvaluation",
     "ApiKey",
     "Base",
     "ContactRules",
