@@ -19,7 +19,7 @@ LAYERS = [
     {"rollups"},  # the aggregation engine
     {"scores"},  # where a score is computed
     {"drivers", "merchants", "alerts"},  # features built on scores
-    {"demo", "ops", "widget"},
+    {"demo", "ops", "widget", "dashboard"},
     {"models", "main", "cli", "server", "__main__", "__init__"},  # wiring
 ]
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
