@@ -18,7 +18,7 @@ LAYERS = [
     {"keys", "responses", "displays", "webhooks"},  # the tables and who writes them
     {"rollups"},  # the aggregation engine
     {"scores"},  # where a score is computed
-    {"drivers", "merchants", "alerts"},  # features built on scores
+    {"drivers", "merchants", "alerts", "privacy"},  # features built on scores
     {"demo", "ops", "widget", "dashboard"},
     {"models", "main", "cli", "server", "__main__", "__init__"},  # wiring
 ]

@@ -66,6 +66,19 @@ class Settings(BaseSettings):
     # process), and how long after an interval closes it waits for late answers.
     alert_interval_seconds: float = Field(30.0, ge=0)
     alert_grace_seconds: float = Field(300.0, ge=0)
+    # Privacy: answers and displays older than this many days lose their personal fields
+    # (unset: kept); the job runs every retention_interval_seconds in one process at a time.
+    retention_days: int | None = Field(None, ge=1)
+    retention_interval_seconds: float = Field(3600.0, ge=0)
+    # Rate limits per key and per client address (limits' notation, "; "-separated per
+    # kind), in memory per process, or shared through Redis when redis_url is set.
+    # Defaults far above what a frontend sends (one ingest key serves every page view):
+    # they stop floods, not traffic. Empty: no limits.
+    rate_limits: str = "key: 100000/minute; address: 20000/minute"
+    redis_url: str | None = None
+    # Proxies whose X-Forwarded-For is believed (comma-separated IPs or networks); by
+    # default none: the peer address is the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Weights of the dimensions in a merchant's composite experience score, as JSON in the
     # environment: NPS_COMPOSITE_WEIGHTS='{"logistics": 2, "product": 2, "service": 1, "app": 1}'.
     composite_weights: dict[str, float] = Field(
@@ -94,6 +107,13 @@ class Settings(BaseSettings):
     def _non_negative(cls, value: list[float]) -> list[float]:
         if any(seconds < 0 for seconds in value):
             raise ValueError("retry waits are seconds >= 0")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("cors_origins", mode="before")

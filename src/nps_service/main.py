@@ -23,6 +23,8 @@ from nps_service.metrics import Metrics
 from nps_service.migrate import head_revision
 from nps_service.ops.metrics import MetricsMiddleware
 from nps_service.ops.router import router as ops_router
+from nps_service.privacy import router as privacy_routes
+from nps_service.privacy.retention import RetentionJob
 from nps_service.responses.fast_path import SingleAnswerFastPath
 from nps_service.responses.router import router as responses_router
 from nps_service.responses.writer import IngestWriter
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upkeep = Upkeep(background, settings.upkeep_interval_seconds, metrics)
         dispatcher = Dispatcher(background, settings)
         alerts = AlertScheduler(background, settings)
+        retention = RetentionJob(background, settings)
+        retention.start()  # only when NPS_RETENTION_DAYS is set
         if settings.alert_interval_seconds > 0:
             alerts.start()
         if settings.webhook_interval_seconds > 0:
@@ -78,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dispatcher.stop()
         if settings.alert_interval_seconds > 0:
             alerts.stop()
+        retention.stop()
         writer.stop()
         engine.dispose()
         background.dispose()
@@ -113,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(drivers_router)
     app.include_router(webhooks_router)
     app.include_router(alerts_router)
+    app.include_router(privacy_routes.respondents)
+    app.include_router(privacy_routes.audit)
     app.include_router(ops_router)
     app.include_router(widget_router)
 

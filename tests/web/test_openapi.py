@@ -24,6 +24,8 @@ EXPECTED_OPERATION_IDS = {
     ("delete", "/v1/alerts/{alert_id}"): "alerts:delete",
     ("get", "/v1/alerts/{alert_id}/events"): "alerts:events",
     ("post", "/v1/alerts/{alert_id}/evaluate"): "alerts:evaluate",
+    ("delete", "/v1/respondents/{respondent_id}"): "respondents:erase",
+    ("get", "/v1/audit"): "audit:list",
     ("post", "/v1/webhooks"): "webhooks:create",
     ("get", "/v1/webhooks"): "webhooks:list",
     ("get", "/v1/webhooks/{webhook_id}"): "webhooks:get",

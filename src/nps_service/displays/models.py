@@ -31,7 +31,8 @@ class Display(Base):
     __tablename__ = "displays"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    respondent_id: Mapped[str] = mapped_column(String(128))
+    # NULL once retention removed it (NPS_RETENTION_DAYS).
+    respondent_id: Mapped[str | None] = mapped_column(String(128))
     touchpoint: Mapped[str | None] = mapped_column(String(64))
     merchant_id: Mapped[str | None] = mapped_column(String(64))
     category: Mapped[str | None] = mapped_column(String(64))

@@ -69,7 +69,7 @@ class DisplayOut(BaseModel):
     """A stored display: declined (`declined_at`), answered (`response_id`) or neither."""
 
     id: uuid.UUID
-    respondent_id: str
+    respondent_id: str | None = Field(description="Null once retention removed it.")
     touchpoint: str | None
     context: ContextOut
     shown_at: datetime

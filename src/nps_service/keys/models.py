@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nps_service.db import Base, UTCDateTime
@@ -21,3 +21,5 @@ class ApiKey(Base):
     scopes: Mapped[str] = mapped_column(String(64))  # space-separated
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A read key limited to these merchants; null for keys that see every merchant.
+    merchants: Mapped[list[str] | None] = mapped_column(JSON)

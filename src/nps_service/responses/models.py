@@ -51,7 +51,8 @@ class Response(Base):
     __tablename__ = "responses"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    respondent_id: Mapped[str] = mapped_column(String(128))
+    # NULL once retention removed it (NPS_RETENTION_DAYS).
+    respondent_id: Mapped[str | None] = mapped_column(String(128))
     score: Mapped[int] = mapped_column(SmallInteger)
     logistics: Mapped[int | None] = mapped_column(SmallInteger)
     product: Mapped[int | None] = mapped_column(SmallInteger)

@@ -209,7 +209,7 @@ class ResponseOut(BaseModel):
     """A stored answer; absent dimensions and context fields are null."""
 
     id: uuid.UUID
-    respondent_id: str
+    respondent_id: str | None = Field(description="Null once retention removed it.")
     score: int
     dimensions: DimensionsOut
     comment: str | None

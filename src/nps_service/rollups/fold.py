@@ -118,7 +118,21 @@ def _cte_name(grain: Grain, level: Level) -> str:
 
 
 def _upsert_sql(dialect: str, cutoff: bool) -> str:
-    """INSERT ... SELECT over every (grain, level), adding onto existing rows."""
+    """INSERT ... SELECT over every (grain, level) of the pending answers (up to the
+    cutoff), adding onto existing rows."""
+    # The queue holds what folding needs: the answers themselves are not read.
+    source = "pending_rollup r" + (f" WHERE {_UP_TO_CUTOFF.format(p='r.')}" if cutoff else "")
+    return _sums_upsert_sql(dialect, source, "+")
+
+
+def unfold_sql(dialect: str) -> str:
+    """The fold's statement run backwards over stored answers (`:ids`, expanding): their
+    sums subtracted from every (grain, level) slot they were folded into. For erasure, of
+    answers no longer pending, under the folding lock."""
+    return _sums_upsert_sql(dialect, "responses r WHERE r.id IN :ids", "-")
+
+
+def _sums_upsert_sql(dialect: str, answers: str, sign: str) -> str:
     needed = ", ".join(
         [f"r.{c}" for c in (*_ANSWER_FIELDS, *ROLLUP_FIELDS)]
         + [
@@ -126,12 +140,7 @@ def _upsert_sql(dialect: str, cutoff: bool) -> str:
             for name, expr in _COMPLETE_FIELDS.items()
         ]
     )
-    ctes = [
-        # The queue holds what folding needs: the answers themselves are not read.
-        f"batch AS MATERIALIZED (SELECT {needed} FROM pending_rollup r"  # noqa: S608
-        + (f" WHERE {_UP_TO_CUTOFF.format(p='r.')}" if cutoff else "")
-        + ")"
-    ]
+    ctes = [f"batch AS MATERIALIZED (SELECT {needed} FROM {answers})"]  # noqa: S608
     selects = []
     row = ", ".join((*ROLLUP_FIELDS, "slot_start", *SUM_COLUMNS))
     for grain in GRAINS:
@@ -144,7 +153,7 @@ def _upsert_sql(dialect: str, cutoff: bool) -> str:
             )
     batch = "WITH " + ", ".join(ctes) + " "
     columns = ", ".join((*_KEY, *SUM_COLUMNS))
-    updates = ", ".join(f"{c} = rollups.{c} + excluded.{c}" for c in SUM_COLUMNS)
+    updates = ", ".join(f"{c} = rollups.{c} {sign} excluded.{c}" for c in SUM_COLUMNS)
     # Every identifier comes from constants in this package: nothing user-supplied.
     # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.
     insert = f"{batch}INSERT INTO rollups ({columns}) SELECT {columns} FROM ("  # noqa: S608

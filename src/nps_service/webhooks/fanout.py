@@ -88,6 +88,7 @@ def fan_out(session: Session, batch: int = FAN_OUT_BATCH) -> int:
                         {
                             "id": f"msg_{uuid.uuid4().hex}",
                             "endpoint_id": endpoint.id,
+                            "response_id": row.response_id,
                             "event": event_type,
                             "body": body,
                             "status": "pending",

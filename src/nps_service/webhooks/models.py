@@ -55,6 +55,8 @@ class Delivery(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the webhook-id
     endpoint_id: Mapped[uuid.UUID] = mapped_column()
+    # The answer an answer's event carries: erasing its author drops the delivery.
+    response_id: Mapped[uuid.UUID | None] = mapped_column()
     event: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)  # the exact JSON sent (signed as is)
     status: Mapped[str] = mapped_column(String(16))  # pending | succeeded | failed
@@ -72,6 +74,7 @@ class Delivery(Base):
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
         # An endpoint's log, newest first.
         Index("ix_webhook_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
+        Index("ix_webhook_deliveries_response_id", "response_id"),
     )
 
 

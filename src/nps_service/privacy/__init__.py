@@ -1,0 +1,1 @@
+"""Personal data: erasing a person, expiring identifiers, the audit log."""
