@@ -206,16 +206,21 @@ def render_openapi() -> str:
 def keys_create(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
     scope: Annotated[list[Scope], typer.Option(help="ingest, read or admin; repeatable.")],
+    merchant: Annotated[
+        list[str] | None,
+        typer.Option(help="Limit a read key to this merchant; repeatable."),
+    ] = None,
 ) -> None:
     """Create a key and print its plaintext, alone, on stdout (it is not shown again)."""
     engine = _migrated_engine()
     with make_session_factory(engine)() as session:
         try:
-            key, plaintext = keys.create_key(session, name, scope)
+            key, plaintext = keys.create_key(session, name, scope, merchant)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         session.commit()
-        typer.echo(f"created key {key.id} ({key.name}, scopes: {key.scopes})", err=True)
+        limited = f", merchants: {' '.join(key.merchants)}" if key.merchants else ""
+        typer.echo(f"created key {key.id} ({key.name}, scopes: {key.scopes}{limited})", err=True)
     engine.dispose()
     typer.echo(plaintext)
 
@@ -225,11 +230,12 @@ def keys_list() -> None:
     """List keys (never their secrets)."""
     engine = _migrated_engine()
     with make_session_factory(engine)() as session:
-        typer.echo("id\tname\tprefix\tscopes\tcreated_at\trevoked_at")
+        typer.echo("id\tname\tprefix\tscopes\tmerchants\tcreated_at\trevoked_at")
         for key in keys.list_keys(session):
             revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
             typer.echo(
                 f"{key.id}\t{key.name}\t{key.prefix}…\t{key.scopes}\t"
+                f"{' '.join(key.merchants) if key.merchants else '-'}\t"
                 f"{key.created_at.isoformat()}\t{revoked}"
             )
     engine.dispose()

@@ -9,7 +9,7 @@ cross-checks (`_check`), so each family has one composed parameter dependency.
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from nps_service.errors import Forbidden
 from nps_service.survey import SEGMENT_FIELDS
 from nps_service.timezones import parse_time_bound, parse_time_zone
 
@@ -264,3 +265,22 @@ def _merged(title: str, exc: ValidationError, extra: list[InitErrorDetails]) -> 
         for error in exc.errors()
     ]
     return ValidationError.from_exception_data(title, [*lines, *extra])
+
+
+# Where a request's session carries the merchants its key is limited to (see keys).
+MERCHANT_LIMIT = "merchant_limit"
+
+
+def limited_to_merchants(scope: ResponseFilter, merchants: frozenset[str] | None) -> ResponseFilter:
+    """The scope as a merchant-limited key may see it: its merchants only (403 for asking
+    for another). Applied where answers are read (the totals engine, listings, exports),
+    so every route that reads answers is limited without a check of its own."""
+    if merchants is None:
+        return scope
+    asked = scope.segments.get("merchant_id")
+    if asked is not None:
+        others = sorted(set(asked) - merchants)
+        if others:
+            raise Forbidden(f"this key may not read merchant {', '.join(others)}")
+        return scope
+    return replace(scope, segments={**scope.segments, "merchant_id": tuple(sorted(merchants))})

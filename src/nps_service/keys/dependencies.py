@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from nps_service.errors import Forbidden, Unauthorized
+from nps_service.filters import MERCHANT_LIMIT
 from nps_service.keys.service import Principal, Scope, authenticate, hash_key
 from nps_service.web.session import SessionDep
 
@@ -16,10 +17,35 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="nps-service"'}
 
 
+# What a merchant-limited key may call: reads of answers and scores, which the data layer
+# limits to its merchants (filters.limited_to_merchants), and its merchants' scorecards.
+# Everything else, including any route added later, is 403 for such a key.
+MERCHANT_OPERATIONS = frozenset(
+    {
+        "scores:get",
+        "scores:trend",
+        "scores:compare",
+        "drivers:get",
+        "responses:list",
+        "responses:get",
+        "responses:export",
+        "merchants:scorecard",
+    }
+)
+
+
+def _operation(request: Request) -> str | None:
+    route = request.scope.get("route")
+    tags, name = getattr(route, "tags", None), getattr(route, "name", None)
+    return f"{tags[0]}:{name}" if tags and name else None
+
+
 def require_scope(scope: Scope) -> Callable[..., Principal]:
-    """A dependency that admits keys holding `scope` (or `admin`)."""
+    """A dependency that admits keys holding `scope` (or `admin`); a merchant-limited key
+    only on MERCHANT_OPERATIONS, with its limit put on the request's session."""
 
     def dependency(
+        request: Request,
         session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
@@ -37,6 +63,10 @@ def require_scope(scope: Scope) -> Callable[..., Principal]:
             raise Unauthorized("unknown or revoked API key", headers=_CHALLENGE)
         if not principal.allows(scope):
             raise Forbidden(f"this key lacks the '{scope.value}' scope")
+        if principal.merchants is not None:
+            if _operation(request) not in MERCHANT_OPERATIONS:
+                raise Forbidden("this key is limited to merchants and may not use this operation")
+            session.info[MERCHANT_LIMIT] = principal.merchants
         return principal
 
     return dependency

@@ -1,6 +1,7 @@
 """Creating, listing, revoking and checking API keys."""
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,9 +30,14 @@ class Principal:
     key_id: int
     name: str
     scopes: frozenset[Scope]
+    # A read key limited to these merchants; None sees every merchant.
+    merchants: frozenset[str] | None = None
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes or Scope.ADMIN in self.scopes
+
+
+MERCHANT_ID = re.compile(r"[\w\-.:/]{1,64}")
 
 
 def hash_key(plaintext: str) -> str:
@@ -39,10 +45,20 @@ def hash_key(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, scopes: list[Scope]) -> tuple[ApiKey, str]:
-    """Store a new key and return it with its plaintext, which is never stored."""
+def create_key(
+    session: Session, name: str, scopes: list[Scope], merchants: list[str] | None = None
+) -> tuple[ApiKey, str]:
+    """Store a new key and return it with its plaintext, which is never stored.
+
+    `merchants`: a read-only key limited to these merchants (a merchant back-end's key).
+    """
     if not scopes:
         raise ValueError("a key needs at least one scope")
+    if merchants:
+        if set(scopes) != {Scope.READ}:
+            raise ValueError("a merchant key has the read scope only")
+        if not all(MERCHANT_ID.fullmatch(m) for m in merchants):
+            raise ValueError("merchant ids are 1-64 letters, digits or _ - . : /")
     name = name.strip()
     if not 1 <= len(name) <= 128:
         raise ValueError("a key name is 1-128 characters")
@@ -53,6 +69,7 @@ def create_key(session: Session, name: str, scopes: list[Scope]) -> tuple[ApiKey
         key_hash=hash_key(plaintext),
         scopes=" ".join(sorted({s.value for s in scopes})),
         created_at=datetime.now(UTC),
+        merchants=sorted(set(merchants)) if merchants else None,
     )
     session.add(key)
     session.flush()
@@ -78,7 +95,8 @@ def authenticate(session: Session, plaintext: str) -> Principal | None:
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(plaintext)))
     if key is None or key.revoked_at is not None:
         return None
-    return Principal(key.id, key.name, frozenset(Scope(s) for s in key.scopes.split()))
+    merchants = frozenset(key.merchants) if key.merchants is not None else None
+    return Principal(key.id, key.name, frozenset(Scope(s) for s in key.scopes.split()), merchants)
 
 
 def still_valid(session: Session, key_id: int) -> bool:

@@ -7,14 +7,15 @@ from fastapi.responses import Response as HttpResponse
 from pydantic import AfterValidator
 from pydantic_core import to_json
 
-from nps_service.errors import NotFound
+from nps_service.errors import Forbidden, NotFound
+from nps_service.filters import MERCHANT_LIMIT
 from nps_service.keys.dependencies import ReadKey
 from nps_service.merchants.params import MerchantListParams, ScorecardParams, no_nul
 from nps_service.merchants.schemas import MerchantList, Scorecard
 from nps_service.merchants.service import merchant_category, rank_merchants, scorecard
 from nps_service.scores.dependencies import TotalsDep
 from nps_service.web.openapi import problems
-from nps_service.web.session import SettingsDep
+from nps_service.web.session import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
@@ -66,7 +67,8 @@ def list_merchants(
     responses=problems(401, 403, 404, 422),
 )
 def get_scorecard(
-    _key: ReadKey,
+    key: ReadKey,
+    session: SessionDep,
     totals: TotalsDep,
     settings: SettingsDep,
     merchant_id: Annotated[str, Path(min_length=1, max_length=64), AfterValidator(no_nul)],
@@ -75,6 +77,12 @@ def get_scorecard(
     """The merchant's overall and dimension NPS with intervals, its rank and percentile
     among the category's merchants meeting `min_n`, the composite experience score, and the
     change against the window before with its significance."""
+    if key.merchants is not None:
+        if merchant_id not in key.merchants:
+            raise Forbidden(f"this key may not read merchant {merchant_id}")
+        # Ranking it needs every merchant of the category; what the card shows of them is
+        # their count and this merchant's position, never who they are.
+        session.info.pop(MERCHANT_LIMIT, None)
     window, options = params.window(), params.options(settings.min_n)
     chosen = params.category or merchant_category(totals, merchant_id, window)
     if chosen is None:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from nps_service.errors import FieldError, InvalidInput, NotFound
-from nps_service.filters import ResponseFilter
+from nps_service.filters import MERCHANT_LIMIT, ResponseFilter, limited_to_merchants
 from nps_service.responses.filtering import bounded_time, filter_conditions
 from nps_service.responses.models import Response
 from nps_service.responses.rows import to_out
@@ -19,7 +19,8 @@ from nps_service.responses.schemas import ResponseOut
 def get_response(session: Session, response_id: uuid.UUID) -> ResponseOut:
     """One stored answer, or 404."""
     stored = session.get(Response, response_id)
-    if stored is None:
+    merchants = session.info.get(MERCHANT_LIMIT)
+    if stored is None or (merchants is not None and stored.merchant_id not in merchants):
         raise NotFound(f"no response with id {response_id}")
     return to_out(stored)
 
@@ -28,6 +29,7 @@ def list_responses(
     session: Session, scope: ResponseFilter, limit: int, cursor: str | None
 ) -> tuple[list[ResponseOut], str | None]:
     """Newest first, keyset-paginated on (submitted_at, id): no duplicates or gaps."""
+    scope = limited_to_merchants(scope, session.info.get(MERCHANT_LIMIT))
     statement = select(Response).where(*filter_conditions(scope))
     if cursor:
         after_time, after_id = decode_cursor(cursor)

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from nps_service.db import begin_writing
 from nps_service.errors import ServiceUnavailable, Unauthorized
-from nps_service.filters import FilterParams
+from nps_service.filters import FilterParams, limited_to_merchants
 from nps_service.keys.dependencies import IngestKey, IngestKeyCheckedOnWrite, ReadKey
 from nps_service.keys.service import still_valid
 from nps_service.responses import export, ingest, listing
@@ -115,7 +115,7 @@ def create_batch(
 )
 def export_responses(
     request: Request,
-    _key: ReadKey,
+    key: ReadKey,
     filters: Filters,
     settings: SettingsDep,
     format: Annotated[
@@ -131,7 +131,9 @@ def export_responses(
         raise ServiceUnavailable("as many exports as allowed are running; retry later", 5)
     try:
         cursor = export.ExportCursor(
-            request.app.state.background_engine, filters.scope, settings.export_timeout_seconds
+            request.app.state.background_engine,
+            limited_to_merchants(filters.scope, key.merchants),
+            settings.export_timeout_seconds,
         )
     except BaseException:
         slots.release()

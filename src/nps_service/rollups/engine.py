@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from nps_service.errors import TooManyGroups
-from nps_service.filters import ResponseFilter
+from nps_service.filters import MERCHANT_LIMIT, ResponseFilter, limited_to_merchants
 from nps_service.responses.filtering import bounded_time
 from nps_service.responses.models import Response
 from nps_service.rollups.buckets import as_date, bucket_starts
@@ -51,9 +51,11 @@ class SqlTotals:
     def group_totals(self, query: TotalsQuery) -> GroupTotals:
         """The sums of every (bucket, group fields) combination that has answers."""
         session = self._session
+        # A merchant-limited key reads its merchants only, whatever the route asked.
+        scope = limited_to_merchants(query.scope, session.info.get(MERCHANT_LIMIT))
         enter_snapshot(session)
         shape = Shape(
-            _within_answer_time(query.scope),
+            _within_answer_time(scope),
             query.interval,
             list(query.group_by),
             query.weighted,
