@@ -108,6 +108,7 @@ def settings(database_url: str) -> Settings:
         rollup_interval_seconds=0,
         webhook_interval_seconds=0,
         alert_interval_seconds=0,
+        rate_limits="",
     )
 
 

@@ -115,6 +115,8 @@ def create_db_engine(settings: Settings, pool: PoolShape | None = None) -> Engin
         pool_timeout=pool.checkout_timeout,
         pool_pre_ping=True,
         connect_args=connect_args,
+        # Errors (and so logs) never quote a statement's parameters: comments, respondent ids.
+        hide_parameters=True,
     )
 
 
@@ -135,6 +137,7 @@ def _create_sqlite_engine(url: URL, settings: Settings, pool: PoolShape) -> Engi
             "check_same_thread": False,
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
         },
+        hide_parameters=True,
         **pool_args,
     )
     busy_timeout = settings.sqlite_busy_timeout_ms

@@ -14,10 +14,12 @@ from nps_service import __version__
 from nps_service.alerts.router import router as alerts_router
 from nps_service.alerts.scheduler import AlertScheduler
 from nps_service.config import Settings, get_settings
+from nps_service.dashboard.router import router as dashboard_router
 from nps_service.db import background_pool, create_db_engine, make_session_factory, request_pool
 from nps_service.displays import router as displays_routes
 from nps_service.drivers.router import router as drivers_router
 from nps_service.keys.dependencies import KnownKeys
+from nps_service.logs import AccessLogMiddleware
 from nps_service.merchants.router import router as merchants_router
 from nps_service.metrics import Metrics
 from nps_service.migrate import head_revision
@@ -34,6 +36,8 @@ from nps_service.web.body_limit import BodySizeLimitMiddleware
 from nps_service.web.openapi import customise_openapi, operation_id
 from nps_service.web.overload import ConcurrencyLimitMiddleware
 from nps_service.web.problems import install_error_handlers
+from nps_service.web.rate_limit import install_rate_limits
+from nps_service.web.security_headers import install_security_headers
 from nps_service.webhooks.dispatcher import Dispatcher
 from nps_service.webhooks.router import router as webhooks_router
 from nps_service.widget.router import router as widget_router
@@ -92,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs and /redoc are served by the dashboard package with local assets.
+        docs_url=None,
+        redoc_url=None,
         generate_unique_id_function=operation_id,
         # FastAPI's own OpenTelemetry spans, metrics and logs run on every request even with
         # nothing to export (no SDK configured); the service exports Prometheus metrics.
@@ -122,11 +129,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy_routes.audit)
     app.include_router(ops_router)
     app.include_router(widget_router)
+    app.include_router(dashboard_router)
 
-    # The last added is outermost: metrics see every request; the body limit runs before
-    # any parsing; single answers skip the framework when all is ordinary.
+    # The last added is outermost: metrics and the access log see every request; CORS
+    # headers go on every answer, 429 and 503 included; rate limits come before the
+    # concurrency limit (a flood is refused without queueing) and before the single-answer
+    # fast path (its answers are limited too); the body limit runs before any parsing.
     app.add_middleware(SingleAnswerFastPath, writer=writer, known_keys=known_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=settings.max_concurrent_requests,
+        wait=settings.db_pool_timeout_seconds,
+        metrics=metrics,
+        pools={"requests": engine.pool, "background": background.pool},
+    )
+    install_rate_limits(app, settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -136,13 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Content-Disposition", "Retry-After"],
             max_age=600,
         )
-    app.add_middleware(
-        ConcurrencyLimitMiddleware,
-        limit=settings.max_concurrent_requests,
-        wait=settings.db_pool_timeout_seconds,
-        metrics=metrics,
-        pools={"requests": engine.pool, "background": background.pool},
-    )
+    install_security_headers(app)
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     customise_openapi(app)
     logging.getLogger("nps_service").setLevel(settings.log_level.upper())

@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--log-level", required=True)
     args = parser.parse_args()
+    settings = get_settings()
     uvicorn.run(
         "nps_service.main:app_from_environment",
         factory=True,
@@ -30,11 +31,17 @@ def main() -> None:
         workers=args.workers,
         log_level=args.log_level,
         log_config=log_config(args.log_level),
-        proxy_headers=True,
+        # Requests are logged by the app (nps_service.logs.AccessLogMiddleware): route
+        # templates, never paths with ids or query strings with people in them.
+        access_log=False,
+        # X-Forwarded-For and -Proto are believed only from NPS_TRUSTED_PROXIES (uvicorn
+        # would trust 127.0.0.1 by default, so any local process could pose as anyone).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or [],
         server_header=False,
         http=BoundedHeadersProtocol,
         # SIGTERM: requests in flight (a slow client reading an export) get this long.
-        timeout_graceful_shutdown=get_settings().shutdown_timeout_seconds,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
 
 

@@ -19,6 +19,7 @@ import pytest
 from nps_service.demo import BAD_LOGISTICS_MERCHANTS, DemoConfig, generate
 from nps_service.responses.formats import CSV_COLUMNS, write_csv, write_ndjson
 from nps_service.responses.schemas import ResponseIn
+from nps_service.web.spreadsheet import neutralise_cell
 
 # A fixed end in the past: answers must not be in the future when validated.
 END = datetime(2025, 7, 1, tzinfo=UTC)
@@ -256,24 +257,28 @@ def test_csv_header_and_round_trip(answers: list[dict[str, Any]]) -> None:
 
 
 def reference_csv(answers: Iterable[dict[str, Any]]) -> str:
-    """The layout written the plain way: csv.writer on every row."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    """The layout written the plain way: csv.writer on every row, text cells neutralised.
+
+    Each row is written with a "\\r\\n" terminator (so that a carriage return in a cell
+    is quoted, as the import needs) and ends with "\\n" instead.
+    """
+    lines = [",".join(CSV_COLUMNS) + "\n"]
     for a in answers:
         d, c = a.get("dimensions") or {}, a.get("context") or {}
         at = a.get("submitted_at")
         props = a.get("properties")
-        writer.writerow(
-            [a.get("id"), a["respondent_id"], a["score"]]
+        row = io.StringIO(newline="")
+        csv.writer(row, lineterminator="\r\n").writerow(
+            [neutralise_cell(a.get("id")), neutralise_cell(a["respondent_id"]), a["score"]]
             + [d.get(k) for k in DIMENSIONS]
-            + [a.get("comment")]
-            + [c.get(k) for k in (*CONTEXT_KEYS, "order_id")]
+            + [neutralise_cell(a.get("comment"))]
+            + [neutralise_cell(c.get(k)) for k in (*CONTEXT_KEYS, "order_id")]
             + [a.get("weight")]
             + [json.dumps(props, ensure_ascii=False, separators=(",", ":")) if props else None]
-            + [at.isoformat() if isinstance(at, datetime) else at]
+            + [neutralise_cell(at.isoformat() if isinstance(at, datetime) else at)]
         )
-    return out.getvalue()
+        lines.append(row.getvalue().removesuffix("\r\n") + "\n")
+    return "".join(lines)
 
 
 TRICKY: list[dict[str, Any]] = [
@@ -295,6 +300,12 @@ TRICKY: list[dict[str, Any]] = [
         "score": 9,
         "submitted_at": datetime(2026, 11, 20, 10, tzinfo=UTC),
     },
+    {
+        "respondent_id": "=1+1",
+        "score": 3,
+        "comment": "@SUM(1)",
+        "context": {"category": "-x", "merchant_id": "m_1"},
+    },
 ]
 
 
@@ -308,6 +319,8 @@ def test_csv_is_exactly_what_csv_writer_writes(answers: list[dict[str, Any]]) ->
     assert by_respondent["u_5"][16] == '{"vip":1}'
     assert by_respondent["u_4"][16] == '{"vip":true}'
     assert by_respondent["u_8"][-1] == "2026-11-20T10:00:00+00:00"
+    assert by_respondent["u_3"][7] == "carriage\rreturn"
+    assert by_respondent["'=1+1"][7:10] == ["'@SUM(1)", "m_1", "'-x"]
 
 
 def test_ndjson_is_one_compact_object_per_line(answers: list[dict[str, Any]]) -> None:

@@ -295,3 +295,22 @@ def test_a_sender_that_died_mid_attempt_is_replaced_with_the_same_id(
     (request,) = sink.requests
     assert request.headers["webhook-id"] == taken.delivery_id
     assert json.loads(request.body)["type"] == "response.created"
+
+
+def test_an_endpoint_for_alerts_only_adds_no_answer_events(
+    app_client: TestClient, admin_headers: Headers, sink: Receiver, hook_settings: Settings
+) -> None:
+    create_hook(app_client, admin_headers, url=sink.url, events=["alert.triggered"])
+    app_client.post("/v1/responses", headers=admin_headers, json=answer(3))
+    batch = {"responses": [answer(9), answer(1)]}
+    app_client.post("/v1/responses/batch", headers=admin_headers, json=batch)
+    engine = create_db_engine(hook_settings)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM webhook_outbox")).scalar() == 0
+    engine.dispose()
+    create_hook(app_client, admin_headers, url=sink.url, events=["response.detractor"])
+    app_client.post("/v1/responses", headers=admin_headers, json=answer(3))
+    engine = create_db_engine(hook_settings)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM webhook_outbox")).scalar() == 1
+    engine.dispose()

@@ -9,15 +9,16 @@ imported with a past time, counts at once.
 """
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from nps_service.displays.models import Display
-from nps_service.displays.rules import load_rules, periods_at
-from nps_service.displays.schemas import EligibilityOut, Reason
+from nps_service.displays.models import ContactRules, Display
+from nps_service.displays.rules import periods_at
+from nps_service.displays.schemas import ContactRulesOut, EligibilityOut, Reason
 from nps_service.responses.models import Response
 
 # When two periods end at the same instant, the reason named is the first of these.
@@ -37,11 +38,11 @@ def eligibility(
     session: Session, respondent_id: str, touchpoint: str | None, now: datetime | None = None
 ) -> EligibilityOut:
     now = now or datetime.now(UTC)
-    rules = load_rules(session)
+    stored_rules, everywhere, here = _read(session, respondent_id, touchpoint)
+    session.rollback()
+    rules = ContactRulesOut.model_validate(stored_rules or {})
     periods = periods_at(rules, touchpoint)
-    answered, declined, shown = _latest_events(
-        session, respondent_id, None if rules.across_touchpoints else (touchpoint,)
-    )
+    answered, declined, shown = everywhere if rules.across_touchpoints else here
     ends: dict[Reason, datetime] = {}
     events: tuple[tuple[Reason, datetime | None, timedelta], ...] = (
         ("answered_recently", answered, periods.after_response),
@@ -51,7 +52,6 @@ def eligibility(
     for reason, at, period in events:
         if at is not None and period > timedelta(0) and now < at + period:
             ends[reason] = at + period
-    session.rollback()
     if ends:
         last = max(ends.values())
         reason = next(r for r in _PRECEDENCE if ends.get(r) == last)
@@ -61,29 +61,40 @@ def eligibility(
     return EligibilityOut(eligible=True, reason=None, next_eligible_at=None)
 
 
-def _latest_events(
-    session: Session, respondent_id: str, touchpoints: tuple[str | None] | None
-) -> tuple[datetime | None, datetime | None, datetime | None]:
-    """The person's latest answer, decline and open display (at `touchpoints` only, when
-    given; a None touchpoint matches events recorded without one)."""
-    answers = select(func.max(Response.submitted_at)).where(Response.respondent_id == respondent_id)
-    displays = select(
-        func.max(Display.declined_at),
-        func.max(Display.shown_at).filter(
-            Display.response_id.is_(None), Display.declined_at.is_(None)
-        ),
-    ).where(Display.respondent_id == respondent_id)
-    if touchpoints is not None:
-        (place,) = touchpoints
-        if place is None:
-            answers = answers.where(Response.touchpoint.is_(None))
-            displays = displays.where(Display.touchpoint.is_(None))
-        else:
-            answers = answers.where(Response.touchpoint == place)
-            displays = displays.where(Display.touchpoint == place)
-    answered = session.execute(answers).scalar()
-    declined, shown = session.execute(displays).one()
-    return _instant(answered), _instant(declined), _instant(shown)
+Latest = tuple[datetime | None, datetime | None, datetime | None]
+
+
+def _read(
+    session: Session, respondent_id: str, touchpoint: str | None
+) -> tuple[Any, Latest, Latest]:
+    """The stored rules, and the person's latest answer, decline and open display, both
+    everywhere and at `touchpoint` alone (a None touchpoint matches events recorded without
+    one), in one statement: one round trip in front of every prompt."""
+    open_display = and_(Display.response_id.is_(None), Display.declined_at.is_(None))
+    answer_here = (
+        Response.touchpoint.is_(None) if touchpoint is None else Response.touchpoint == touchpoint
+    )
+    display_here = (
+        Display.touchpoint.is_(None) if touchpoint is None else Display.touchpoint == touchpoint
+    )
+    mine_r, mine_d = Response.respondent_id == respondent_id, Display.respondent_id == respondent_id
+    columns = [
+        select(ContactRules.rules).where(ContactRules.id == 1).scalar_subquery(),
+        select(func.max(Response.submitted_at)).where(mine_r).scalar_subquery(),
+        select(func.max(Display.declined_at)).where(mine_d).scalar_subquery(),
+        select(func.max(Display.shown_at)).where(mine_d, open_display).scalar_subquery(),
+        select(func.max(Response.submitted_at)).where(mine_r, answer_here).scalar_subquery(),
+        select(func.max(Display.declined_at)).where(mine_d, display_here).scalar_subquery(),
+        select(func.max(Display.shown_at))
+        .where(mine_d, display_here, open_display)
+        .scalar_subquery(),
+    ]
+    row = session.execute(select(*columns)).one()
+    stored = row[0]
+    if isinstance(stored, str):  # a JSON column read through a bare scalar subquery
+        stored = json.loads(stored)
+    times = [_instant(value) for value in row[1:]]
+    return stored, (times[0], times[1], times[2]), (times[3], times[4], times[5])
 
 
 def _instant(value: Any) -> datetime | None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi import Response as HttpResponse
+from starlette.concurrency import run_in_threadpool
 
 from nps_service.displays.eligibility import eligibility
 from nps_service.displays.rules import load_rules, save_rules
@@ -18,7 +19,7 @@ from nps_service.displays.schemas import (
     EligibilityOut,
 )
 from nps_service.displays.store import create_display, decline_display, get_display
-from nps_service.keys.dependencies import AdminKey, IngestKey, ReadKey
+from nps_service.keys.dependencies import AdminKey, IngestKey, IngestKeyCheckedOnWrite, ReadKey
 from nps_service.web.body_limit import require_json
 from nps_service.web.openapi import problems
 from nps_service.web.session import SessionDep
@@ -83,9 +84,9 @@ def read(display_id: uuid.UUID, session: SessionDep, _key: ReadKey) -> DisplayOu
     summary="May this person be asked now, at this touchpoint?",
     responses=problems(401, 403, 422),
 )
-def ask(
+async def ask(
     session: SessionDep,
-    _key: IngestKey,
+    _key: IngestKeyCheckedOnWrite,
     respondent_id: Annotated[str, Query(min_length=1, max_length=128, pattern=r"^[^\x00]+$")],
     touchpoint: Annotated[
         str | None,
@@ -100,7 +101,10 @@ def ask(
     """Not eligible while a quiet period runs (`reason` names the one ending last,
     `next_eligible_at` is when it ends); otherwise sampled deterministically per person and
     touchpoint (`not_sampled`)."""
-    return eligibility(session, respondent_id, touchpoint)
+    # A key found valid by this process in the last minute is not looked up again (the
+    # lookup was most of this hot route's time): a revoked key still gets answers here
+    # for up to a minute, which reveal only whether to show a prompt.
+    return await run_in_threadpool(eligibility, session, respondent_id, touchpoint)
 
 
 # Overrides a touchpoint does not set are left out, not shown as null.

@@ -33,7 +33,12 @@ class SingleAnswerFastPath:
         self.known_keys = known_keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != _PATH:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] != _PATH
+            or scope.get("query_string")  # the route declares none: it answers 422
+        ):
             await self.app(scope, receive, send)
             return
         key_id = self._known_ingest_key(scope)

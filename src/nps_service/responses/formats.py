@@ -4,6 +4,11 @@ The CSV has a header naming any of `CSV_COLUMNS` in any order; an empty cell is 
 field, dimensions and context tags are flattened into their own columns, and `properties`
 is a JSON object in one cell. NDJSON is one `POST /v1/responses` body per line. The
 importer reads both, the export writes both, and the demo generator writes both.
+
+Text cells that a spreadsheet would run as a formula are written with a leading `'`, and
+a leading `'` is dropped again on reading (`web.spreadsheet`: exactly reversible), so an
+export imports back unchanged. Number cells and the properties cell (a JSON object,
+which starts with `{`) are written as they are.
 """
 
 import csv
@@ -15,11 +20,14 @@ from typing import IO, Any, TextIO
 
 from nps_service.responses.models import ANSWER_COLUMNS
 from nps_service.survey import CONTEXT_FIELDS, DIMENSIONS
+from nps_service.web.spreadsheet import ESCAPED_START, neutralise_cell, restore
 
 # The columns, in the order `write_csv` writes them.
 CSV_COLUMNS = ANSWER_COLUMNS
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _CONVERTED = frozenset({"score", *DIMENSIONS, "weight", "properties"})
+# A cell after the first that starts like a formula (or with the escaping quote).
+_RISKY_CELL = tuple("," + start for start in ESCAPED_START)
 
 
 class BadCsv(ValueError):
@@ -79,7 +87,7 @@ def csv_bodies(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
             cell = cells[index]
             if not cell:
                 continue
-            value = _csv_cell(name, cell) if converted else cell
+            value = _csv_cell(name, cell) if converted else restore(cell)
             if parent is None:
                 body[name] = value
             else:
@@ -96,10 +104,22 @@ def _cell_time(value: Any) -> Any:
 
 
 def _csv_quote(text: str) -> str:
-    """What csv.writer (QUOTE_MINIMAL, lineterminator "\\n") makes of one text field."""
+    """What csv.writer (QUOTE_MINIMAL, lineterminator "\\n") makes of one text field, but
+    a carriage return is quoted too (csv.writer leaves it bare, and readers end the row)."""
     if "," in text or '"' in text or "\n" in text or "\r" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
+
+
+def _csv_line(cells: Iterable[Any]) -> str:
+    """One row: None is an empty cell, text is quoted where needed, numbers as str()."""
+    return (
+        ",".join(
+            "" if cell is None else _csv_quote(cell if cell.__class__ is str else str(cell))
+            for cell in cells
+        )
+        + "\n"
+    )
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -129,15 +149,14 @@ class _PropertiesCell:
 def write_csv(answers: Iterable[dict[str, Any]], out: TextIO, *, header: bool = True) -> int:
     """Write the documented import CSV (header CSV_COLUMNS); returns the rows written.
 
-    Output is exactly csv.writer's (QUOTE_MINIMAL, lineterminator "\\n"). Rows whose cells
-    need no quoting (nearly all) are joined directly, which is several times faster; any
-    other row goes through csv.writer itself.
+    Output is csv.writer's (QUOTE_MINIMAL, lineterminator "\\n"), except that a cell
+    holding a carriage return is quoted (see `_csv_quote`). Rows whose cells need neither
+    quoting nor neutralising (nearly all) are joined directly, which is several times
+    faster; any other row is quoted and neutralised cell by cell.
     """
-    writer = csv.writer(out, lineterminator="\n")
-    if header:
-        writer.writerow(CSV_COLUMNS)
-    slow = writer.writerow
     write = out.write
+    if header:
+        write(",".join(CSV_COLUMNS) + "\n")
     quoted_properties = _PropertiesCell()
     rows = 0
     for a in answers:
@@ -152,7 +171,8 @@ def write_csv(answers: Iterable[dict[str, Any]], out: TextIO, *, header: bool = 
         if at.__class__ is not str:
             at = _cell_time(at)
         # 17 cells without the properties; csv.writer would write exactly this when no cell
-        # holds a delimiter, a quote or a line break, which the checks below prove.
+        # holds a delimiter, a quote or a line break and none needs neutralising, which the
+        # checks below prove.
         line = (
             f"{'' if i is None else i},{r},{s},{'' if dl is None else dl},"
             f"{'' if dp is None else dp},{'' if ds is None else ds},{'' if da is None else da},"
@@ -161,33 +181,34 @@ def write_csv(answers: Iterable[dict[str, Any]], out: TextIO, *, header: bool = 
             f"{'' if tp is None else tp},{'' if o is None else o},{'' if w is None else w},"
             f"{'' if at is None else at}"
         )
-        if line.count(",") == 16 and '"' not in line and "\n" not in line and "\r" not in line:
+        if (
+            line.count(",") == 16
+            and '"' not in line
+            and "\n" not in line
+            and "\r" not in line
+            and line[:1] not in ESCAPED_START
+            and not any(risky in line for risky in _RISKY_CELL)
+        ):
             cut = line.rindex(",")
             p = quoted_properties(props) if props else ""
             write(f"{line[:cut]},{p}{line[cut:]}\n")
         else:
-            slow(
+            text = (i, r), (t, m, k, ch, g, pf, tp, o)
+            line = _csv_line(
                 (
-                    i,
-                    r,
+                    *map(neutralise_cell, text[0]),
                     s,
                     dl,
                     dp,
                     ds,
                     da,
-                    t,
-                    m,
-                    k,
-                    ch,
-                    g,
-                    pf,
-                    tp,
-                    o,
+                    *map(neutralise_cell, text[1]),
                     w,
                     _dumps(props) if props else None,
-                    at,
+                    neutralise_cell(at),
                 )
             )
+            write(line)
         rows += 1
     return rows
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, TextClause, exists, insert, select, text
+from sqlalchemy import Table, TextClause, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -30,9 +30,9 @@ from nps_service.responses.rows import (
 )
 from nps_service.responses.schemas import BatchOut, ResponseIn, ResponseOut
 from nps_service.webhooks.models import (
+    ANSWER_SUBSCRIBERS,
     RESPONSE_EVENT,
     OutboxEvent,
-    WebhookEndpoint,
     queue_answer_events,
 )
 
@@ -47,7 +47,7 @@ _INSERT_NEW_SQLITE = (
 )
 _QUEUE = insert(_PENDING)
 _OUTBOX = insert(cast(Table, OutboxEvent.__table__))
-_ANY_ENDPOINT = select(exists().where(WebhookEndpoint.enabled))
+_ANY_ENDPOINT = text(f"SELECT {ANSWER_SUBSCRIBERS}")
 
 
 def _unnest_insert() -> TextClause:

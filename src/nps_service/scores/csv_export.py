@@ -1,4 +1,8 @@
-"""Flatten score groups into CSV rows: key columns, then each metric's fields."""
+"""Flatten score groups into CSV rows: key columns, then each metric's fields.
+
+Key cells (tag values, buckets) are text, neutralised against spreadsheet formulas
+(`web.spreadsheet`); metric cells are numbers, written as they are.
+"""
 
 import csv
 import io
@@ -6,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from nps_service.survey import METRICS
+from nps_service.web.spreadsheet import neutralise_cell
 
 METRIC_FIELDS = (
     "n",
@@ -49,9 +54,10 @@ def scores_csv(groups: Iterable[dict[str, Any]], key_columns: list[str]) -> str:
         ]
     )
     for group in groups:
-        # Tag values cannot start with = + or @ (API.md's character set), so no cell is
-        # a spreadsheet formula.
-        keys = [group["key"].get(column) or "" for column in key_columns]
+        # Tag values may start with `-` (API.md's character set): key cells are text, and
+        # text that a spreadsheet would run as a formula gets a leading quote. Metric cells
+        # are numbers (a negative NPS stays -12.5).
+        keys = [neutralise_cell(group["key"].get(column) or "") for column in key_columns]
         metrics = [group["overall"], *(group["dimensions"][m] for m in METRICS[1:])]
         displays = group.get("displays") or {}
         writer.writerow(

@@ -3,6 +3,7 @@ Starlette's HTTP errors (404, 405) and anything unexpected (a logged 500)."""
 
 import logging
 import sqlite3
+import traceback
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -17,7 +18,7 @@ from starlette.routing import Match
 
 from nps_service.db import database_trouble
 from nps_service.errors import FieldError, InvalidInput, ProblemError, QueryTooBroad
-from nps_service.logs import SparseLog
+from nps_service.logs import SparseLog, scrub
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://nps-service.dev/problems/"
@@ -172,7 +173,7 @@ async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(422, detail, slug=QueryTooBroad.slug, title=QueryTooBroad.title)
     if trouble is not None:
         busy = trouble == "busy"
-        sparse.warning(trouble, f"database {trouble}: {type(exc).__name__}: {exc}"[:300])
+        sparse.warning(trouble, scrub(f"database {trouble}: {type(exc).__name__}: {exc}")[:300])
         detail = (
             "the service is at its limit of concurrent database work; retry shortly"
             if busy
@@ -182,8 +183,31 @@ async def _handle_database(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(
             503, detail, slug="service-unavailable", headers={"Retry-After": str(retry)}
         )
-    logger.error("database error", exc_info=exc)
+    logger.error("database error: %s", describe_database_error(exc))
     return problem_response(500, "the server failed to handle this request; it has been logged")
+
+
+def describe_database_error(exc: Exception) -> str:
+    """What failed and where, without the data: for PostgreSQL the SQLSTATE and the names
+    of the constraint, table and column (its messages quote values: the failing row, an
+    invalid input), the statement without its parameters, and the stack."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, psycopg.Error):
+        diag = orig.diag
+        names = {
+            "constraint": diag.constraint_name,
+            "table": diag.table_name,
+            "column": diag.column_name,
+            "type": diag.datatype_name,
+        }
+        found = " ".join(f"{name}={value}" for name, value in names.items() if value)
+        what = f"{type(orig).__name__} (SQLSTATE {diag.sqlstate}) {found}".rstrip()
+    else:
+        what = f"{type(orig).__name__}: {scrub(str(orig)).splitlines()[0] if str(orig) else ''}"
+    statement = getattr(exc, "statement", None)
+    where = f"\n[SQL: {str(statement)[:1000]}]" if statement else ""
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    return f"{what}{where}\nTraceback (most recent call last):\n{stack}".rstrip()
 
 
 async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -21,17 +21,14 @@ logger = logging.getLogger("nps_service.webhooks")
 def dispatch_once(
     engine: Engine, settings: Settings, pool: ThreadPoolExecutor, client: httpx.Client
 ) -> tuple[int, int]:
-    """Fan out everything waiting, then send what is due; (events, attempts)."""
+    """Fan out and send, a batch of each in turn, until neither has a full batch left;
+    (events, attempts). In turn, not fan-out first: under sustained ingest the outbox
+    never empties, and sending must not wait for it (measured: nothing was sent)."""
     sessions = make_session_factory(engine)
-    events = 0
+    events = attempts = 0
     while True:
         with sessions() as session:
             taken = fan_out(session)
-        events += taken
-        if taken < FAN_OUT_BATCH:
-            break
-    attempts = 0
-    while True:
         sent = send_due(
             engine,
             pool,
@@ -40,10 +37,9 @@ def dispatch_once(
             schedule=settings.webhook_retry_seconds,
             allow_private=settings.webhook_allow_private,
         )
-        attempts += sent
-        if sent < SEND_BATCH:
-            break
-    return events, attempts
+        events, attempts = events + taken, attempts + sent
+        if taken < FAN_OUT_BATCH and sent < SEND_BATCH:
+            return events, attempts
 
 
 def http_client(settings: Settings) -> httpx.Client:

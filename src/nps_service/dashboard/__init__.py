@@ -1,0 +1,1 @@
+"""The dashboard (`/dashboard`) and the offline API docs (`/docs`, `/redoc`), from the package."""

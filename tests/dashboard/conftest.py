@@ -1,0 +1,183 @@
+"""A real service with demo data, and Chromium, for the dashboard's browser tests.
+
+One `nps-service serve` per database backend for the module, filled by `nps-service
+demo-data` (small, so CI stays fast) plus a few displays, declines and answers to them,
+so that the response rate has something to show. Without Chromium the browser tests
+skip, except under CI (NPS_TEST_DATABASE_URL set), where they fail.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from nps_service.config import Settings
+from nps_service.db import create_db_engine, make_session_factory, normalise_database_url
+from nps_service.keys.service import Scope, create_key
+from tests.conftest import BACKENDS, PG_ENV
+
+DEMO_ANSWERS = 20_000
+DEMO_DAYS = 120
+DISPLAYS = 60  # of which every third is answered and every fifth declined
+
+
+@dataclass
+class Server:
+    base: str
+    read_key: str
+    backend: str
+    log: Path
+
+    def get(self, path: str, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.read_key}"}
+        reply = httpx.get(f"{self.base}{path}", params=params, headers=headers, timeout=30)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def dashboard_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'nps.db'}"
+        return
+    server = os.environ.get(PG_ENV)
+    if not server:
+        pytest.skip(f"{PG_ENV} is not set; PostgreSQL tests skipped")
+    admin_url = normalise_database_url(server)
+    name = f"nps_dashboard_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _key(database_url: str, *scopes: Scope) -> str:
+    engine = create_db_engine(Settings(database_url=database_url))
+    with make_session_factory(engine)() as session:
+        _, plaintext = create_key(session, "dashboard-test", list(scopes))
+        session.commit()
+    engine.dispose()
+    return plaintext
+
+
+def _record_displays(base: str, ingest_key: str) -> None:
+    headers = {"Authorization": f"Bearer {ingest_key}"}
+    now = datetime.now(UTC)
+    for index in range(DISPLAYS):
+        respondent = f"u_display_{index}"
+        shown = now - timedelta(days=index % 30, hours=1)
+        body = {
+            "respondent_id": respondent,
+            "touchpoint": "post_delivery",
+            "context": {"category": "beauty"},
+            "shown_at": shown.isoformat(),
+        }
+        display = httpx.post(f"{base}/v1/displays", json=body, headers=headers, timeout=10)
+        assert display.status_code == 201, display.text
+        display_id = display.json()["id"]
+        if index % 3 == 0:
+            answer = {
+                "respondent_id": respondent,
+                "score": 9,
+                "display_id": display_id,
+                "context": {"category": "beauty", "touchpoint": "post_delivery"},
+                "submitted_at": shown.isoformat(),
+            }
+            reply = httpx.post(f"{base}/v1/responses", json=answer, headers=headers, timeout=10)
+            assert reply.status_code == 201, reply.text
+        elif index % 5 == 0:
+            url = f"{base}/v1/displays/{display_id}/decline"
+            assert httpx.post(url, headers=headers, timeout=10).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def server(dashboard_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("dashboard-server")
+    env = {**os.environ, "NPS_DATABASE_URL": dashboard_database}
+    command = [sys.executable, "-m", "nps_service"]
+    demo = subprocess.run(
+        [*command, "demo-data", str(DEMO_ANSWERS), "--days", str(DEMO_DAYS)],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    port = free_port()
+    log_path = folder / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "serve", "--port", str(port)],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90  # a loaded CI machine imports slowly
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not become ready:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        _record_displays(base, _key(dashboard_database, Scope.INGEST))
+        backend = "sqlite" if dashboard_database.startswith("sqlite") else "postgresql"
+        yield Server(base, _key(dashboard_database, Scope.READ), backend, log_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium through Playwright; missing is a failure under CI and a skip elsewhere."""
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        message = "needs Chromium (apt-get install chromium) and Playwright (the test extra)"
+        if os.environ.get(PG_ENV):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
