@@ -30,9 +30,7 @@ def upgrade() -> None:
         batch.alter_column("respondent_id", existing_type=sa.String(128), nullable=True)
     with op.batch_alter_table("webhook_deliveries") as batch:
         batch.add_column(sa.Column("response_id", sa.Uuid(), nullable=True))
-    op.create_index(
-        "ix_webhook_deliveries_response_id", "webhook_deliveries", ["response_id"]
-    )
+    op.create_index("ix_webhook_deliveries_response_id", "webhook_deliveries", ["response_id"])
     with op.batch_alter_table("api_keys") as batch:
         batch.add_column(sa.Column("merchants", sa.JSON(), nullable=True))
     op.create_table(

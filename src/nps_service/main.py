@@ -38,6 +38,7 @@ from nps_service.web.overload import ConcurrencyLimitMiddleware
 from nps_service.web.problems import install_error_handlers
 from nps_service.web.rate_limit import install_rate_limits
 from nps_service.web.security_headers import install_security_headers
+from nps_service.web.strict_query import install_strict_query
 from nps_service.webhooks.dispatcher import Dispatcher
 from nps_service.webhooks.router import router as webhooks_router
 from nps_service.widget.router import router as widget_router
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_security_headers(app)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    install_strict_query(app)
     customise_openapi(app)
     logging.getLogger("nps_service").setLevel(settings.log_level.upper())
     return app

@@ -160,7 +160,7 @@ def _mark_changed(routes: Iterable[BaseRoute]) -> None:
 
 
 def install_strict_query(app: FastAPI) -> None:
-    """Reject unknown query parameters on every APIRoute of `app` (call after every
+    """Reject unknown query parameters on every /v1 APIRoute of `app` (call after every
     `include_router`).
 
     Routers are module-level objects that every app of the process includes, so the check
@@ -168,7 +168,9 @@ def install_strict_query(app: FastAPI) -> None:
     however many apps are built (tests build many) or calls are made.
     """
     for route, dependants in _api_routes(app.router.routes):
-        if _checked(route):
+        # The API only: pages and scripts (/widget, /dashboard, /docs) are loaded by
+        # browsers and CDNs that add cache-busting parameters such as ?v=3.
+        if _checked(route) or not route.path_format.startswith("/v1/"):
             continue
         known: set[str] = set()
         prefixes: set[str] = set()
