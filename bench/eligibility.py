@@ -69,7 +69,7 @@ function request() i = i + 1; return wrk.format("GET", "%s" .. ids[i %% #ids + 1
 auth = {["Authorization"] = "Bearer %s"}"""
 # Integer flags (seconds: per wrk and pgbench run; rate: answers/s posted under load).
 FLAGS = "rows=10000000 displays=1000000 requests=2000 seconds=10 rate=1000 rate-rows=1000000 "
-FLAGS += "rate-displays=50000 runs=30 port=8767"
+FLAGS += "rate-displays=50000 runs=30 port=8767 reuse=0 skip-rates=0"  # reuse: nps_bench_elig
 
 
 def parse_args() -> argparse.Namespace:
@@ -281,15 +281,17 @@ def measure_rates(report: Report, args: argparse.Namespace, url: str, key: str) 
 
 def main() -> None:
     args, report, started = parse_args(), Report(), time.perf_counter()
-    url = fresh_database(args.server, "nps_bench_elig")
+    url = args.server.rsplit("/", 1)[0] + "/nps_bench_elig"  # --reuse 1: filled before
+    url = url if args.reuse else fresh_database(args.server, "nps_bench_elig")
     upgrade(engine := create_db_engine(Settings(database_url=url)))
     engine.dispose()
-    log(f"filling {args.rows:,} answers and {args.displays:,} displays by SQL")
-    fill(url, args.rows, args.displays)
+    if not args.reuse:
+        fill(url, args.rows, args.displays)
     measure_eligibility(report, args, url, admin_key(url))
-    log(f"response rate: {args.rate_rows:,} demo answers, {args.rate_displays:,} displays")
-    rate_url = fresh_database(args.server, "nps_bench_rate")
-    measure_rates(report, args, rate_url, load_rates(args, rate_url))
+    if not args.skip_rates:
+        log(f"response rate: {args.rate_rows:,} demo answers, {args.rate_displays:,} displays")
+        rate_url = fresh_database(args.server, "nps_bench_rate")
+        measure_rates(report, args, rate_url, load_rates(args, rate_url))
     report.print()
     log(f"wall time {time.perf_counter() - started:.0f} s")
 

@@ -113,6 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.writer = writer
     app.state.known_keys = known_keys = KnownKeys()
     app.state.session_factory = make_session_factory(engine)
+    # Single reads that need no transaction (eligibility): no BEGIN/ROLLBACK round trips.
+    app.state.autocommit_sessions = make_session_factory(
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
     app.state.expected_revision = head_revision(engine)
     app.state.metrics = metrics
 

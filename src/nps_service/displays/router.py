@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi import Response as HttpResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -85,7 +85,7 @@ def read(display_id: uuid.UUID, session: SessionDep, _key: ReadKey) -> DisplayOu
     responses=problems(401, 403, 422),
 )
 async def ask(
-    session: SessionDep,
+    request: Request,
     _key: IngestKeyCheckedOnWrite,
     respondent_id: Annotated[str, Query(min_length=1, max_length=128, pattern=r"^[^\x00]+$")],
     touchpoint: Annotated[
@@ -104,7 +104,13 @@ async def ask(
     # A key found valid by this process in the last minute is not looked up again (the
     # lookup was most of this hot route's time): a revoked key still gets answers here
     # for up to a minute, which reveal only whether to show a prompt.
-    return await run_in_threadpool(eligibility, session, respondent_id, touchpoint)
+    # One statement in autocommit (no BEGIN and ROLLBACK round trips: 1 ms of 3 here).
+    return await run_in_threadpool(_ask, request, respondent_id, touchpoint)
+
+
+def _ask(request: Request, respondent_id: str, touchpoint: str | None) -> EligibilityOut:
+    with request.app.state.autocommit_sessions() as session:
+        return eligibility(session, respondent_id, touchpoint)
 
 
 # Overrides a touchpoint does not set are left out, not shown as null.

@@ -31,6 +31,22 @@ from nps_service.webhooks.models import Delivery, OutboxEvent
 ERASED = "respondent.erased"
 
 
+def _unfold(session: Session, dialect: str, answers: list[uuid.UUID]) -> None:
+    """Subtract folded answers from the rollups, in the session's transaction."""
+    if dialect == "postgresql":
+        # Prepared on the connection: planning the 22-level statement took 45 of an
+        # erasure's 75 ms at 10M answers; running it over a few answers takes 5.
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        sql = unfold_sql(dialect).replace("CAST(:ids AS uuid[])", "%s::uuid[]")
+        driver.execute(sql, (answers,), prepare=True)
+        return
+    statement = text(unfold_sql(dialect)).bindparams(
+        bindparam("ids", expanding=True, type_=Response.__table__.c.id.type)
+    )
+    session.execute(statement, {"ids": answers})
+
+
 class ErasureOut(BaseModel):
     respondent_id: str
     responses_erased: int
@@ -44,6 +60,9 @@ def erase_respondent(session: Session, respondent_id: str, key_id: int | None) -
     if dialect == "postgresql":
         # The folding lock, for this transaction: a fold in progress finishes first.
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+        # As in the fold: compiling the ~80 sums x 22 levels to machine code costs more
+        # than running them over a few answers.
+        session.execute(text("SELECT set_config('jit', 'off', true)"))
     answers = list(
         session.scalars(select(Response.id).where(Response.respondent_id == respondent_id))
     )
@@ -53,10 +72,7 @@ def erase_respondent(session: Session, respondent_id: str, key_id: int | None) -
         )
         folded = [answer for answer in answers if answer not in pending]
         if folded:
-            statement = text(unfold_sql(dialect)).bindparams(
-                bindparam("ids", expanding=True, type_=Response.__table__.c.id.type)
-            )
-            session.execute(statement, {"ids": folded})
+            _unfold(session, dialect, folded)
         session.execute(delete(PendingRollup).where(PendingRollup.id.in_(answers)))
         session.execute(delete(OutboxEvent).where(OutboxEvent.response_id.in_(answers)))
         session.execute(delete(Delivery).where(Delivery.response_id.in_(answers)))

@@ -129,6 +129,11 @@ def unfold_sql(dialect: str) -> str:
     """The fold's statement run backwards over stored answers (`:ids`, expanding): their
     sums subtracted from every (grain, level) slot they were folded into. For erasure, of
     answers no longer pending, under the folding lock."""
+    # PostgreSQL: one array parameter, so the text is the same for any number of answers
+    # and the driver prepares it after a few uses (planning the 22-level statement took
+    # most of an erasure's 80 ms).
+    if dialect == "postgresql":
+        return _sums_upsert_sql(dialect, "responses r WHERE r.id = ANY(CAST(:ids AS uuid[]))", "-")
     return _sums_upsert_sql(dialect, "responses r WHERE r.id IN :ids", "-")
 
 
@@ -192,6 +197,9 @@ def fold_batch(engine: Engine, batch_size: int = DEFAULT_BATCH) -> FoldResult:
         )
 
 
+_ANY_PENDING = "SELECT 1 FROM pending_rollup LIMIT 1"
+
+
 def _fold_in_transaction(connection: Connection, dialect: str, batch_size: int) -> FoldResult:
     with connection.begin():
         if dialect == "postgresql":
@@ -211,9 +219,13 @@ def _fold_in_transaction(connection: Connection, dialect: str, batch_size: int) 
         ).first()
         params = {"cut_at": cutoff[0], "cut_id": cutoff[1]} if cutoff is not None else {}
         where = f" WHERE {_UP_TO_CUTOFF.format(p='')}" if cutoff is not None else ""
-        connection.execute(text(_upsert_sql(dialect, cutoff is not None)), params)
-        delete = text(f"DELETE FROM pending_rollup{where}")  # noqa: S608
-        folded = connection.execute(delete, params).rowcount
+        folded = 0
+        # An idle tick plans no 22-level statement: it would hold the folding lock for
+        # tens of milliseconds a second, which erasures wait on.
+        if cutoff is not None or connection.execute(text(_ANY_PENDING)).first() is not None:
+            connection.execute(text(_upsert_sql(dialect, cutoff is not None)), params)
+            delete = text(f"DELETE FROM pending_rollup{where}")  # noqa: S608
+            folded = connection.execute(delete, params).rowcount
         fold_displays(connection, dialect)
     return FoldResult(folded, remaining=cutoff is not None)
 
