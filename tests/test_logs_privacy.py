@@ -5,6 +5,7 @@ only from configured proxies."""
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -138,6 +139,8 @@ def test_access_log_has_no_query_string_and_no_ids(
     assert entry["method"] == "GET"
     assert entry["status"] == 200
     assert entry["duration_ms"] >= 0
+    assert re.fullmatch(r"[0-9a-f]{32}", entry["request_id"])
+    assert isinstance(entry["key_id"], int)  # the key's id, never the key
 
 
 def test_json_formatter_is_a_safety_net() -> None:
@@ -203,3 +206,15 @@ def test_server_log_has_no_query_string(database_url: str, tmp_path: Path) -> No
     assert SECRET not in log
     assert key not in log
     assert "198.51.100" not in log
+
+
+def test_every_answer_carries_a_request_id(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    made = client.get("/v1/scores", headers=admin_headers)
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+    kept = client.get("/v1/scores", headers={**admin_headers, "X-Request-ID": "trace-42.a"})
+    assert kept.headers["x-request-id"] == "trace-42.a"
+    odd = client.get("/healthz", headers={"X-Request-ID": "no spaces please"})
+    assert odd.headers["x-request-id"] != "no spaces please"
+    assert client.get("/v1/scores").headers["x-request-id"]  # errors too (401)

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,9 +117,10 @@ class AccessLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not access_logger.isEnabledFor(logging.INFO):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        request_id = _request_id(scope)
         status = 500
         started = time.perf_counter()
 
@@ -126,7 +128,14 @@ class AccessLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
             await send(message)
+
+        if not access_logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send_wrapper)
+            return
 
         try:
             await self.app(scope, receive, send_wrapper)
@@ -139,10 +148,25 @@ class AccessLogMiddleware:
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "client": client_network(str(client[0])) if client else None,
+                "request_id": request_id,
+                # The id of the key the route checked (never the key), when it did.
+                "key_id": scope.get("state", {}).get("key_id"),
             }
             access_logger.info(
                 "%s %s %s", fields["method"], fields["path"], status, extra={"http": fields}
             )
+
+
+# A client's X-Request-ID is kept when it is a plain token (it ends up in log lines).
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+
+
+def _request_id(scope: Scope) -> str:
+    """The client's X-Request-ID, or a new one: every answer carries it, every log line too."""
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id" and _REQUEST_ID.fullmatch(value):
+            return bytes(value).decode()
+    return uuid.uuid4().hex
 
 
 class SparseLog:

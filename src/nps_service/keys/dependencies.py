@@ -63,6 +63,7 @@ def require_scope(scope: Scope) -> Callable[..., Principal]:
             raise Unauthorized("unknown or revoked API key", headers=_CHALLENGE)
         if not principal.allows(scope):
             raise Forbidden(f"this key lacks the '{scope.value}' scope")
+        request.state.key_id = principal.key_id  # for the access log
         if principal.merchants is not None:
             if _operation(request) not in MERCHANT_OPERATIONS:
                 raise Forbidden("this key is limited to merchants and may not use this operation")
@@ -111,6 +112,7 @@ async def ingest_key_checked_on_write(
         known.put(key_hash, principal)
     if not principal.allows(Scope.INGEST):
         raise Forbidden(f"this key lacks the '{Scope.INGEST.value}' scope")
+    request.state.key_id = principal.key_id  # for the access log
     return principal
 
 
