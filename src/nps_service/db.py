@@ -231,3 +231,14 @@ def begin_writing(session: Session) -> None:
     where a deferred BEGIN would fail with "database is locked" when it upgrades."""
     if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def as_utc_instant(value: object) -> datetime | None:
+    """A timestamp read back through an aggregate: min()/max() lose the column type on
+    SQLite and come back as naive UTC text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -31,12 +31,10 @@ from nps_service.keys.dependencies import AdminKey
 from nps_service.timezones import parse_time_bound, parse_time_zone
 from nps_service.web.body_limit import require_json
 from nps_service.web.openapi import problems
+from nps_service.web.pages import PageCursor, PageLimit
 from nps_service.web.session import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-
-Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 
 
 @router.post(
@@ -58,7 +56,7 @@ def create(payload: AlertIn, session: SessionDep, _key: AdminKey) -> AlertOut:
 
 @router.get("", name="list", summary="Alerts, newest first", responses=problems(401, 403, 422))
 def list_(
-    session: SessionDep, _key: AdminKey, limit: Limit = 100, cursor: Cursor = None
+    session: SessionDep, _key: AdminKey, limit: PageLimit = 100, cursor: PageCursor = None
 ) -> AlertPage:
     items, next_cursor = list_alerts(session, limit, cursor)
     return AlertPage(items=items, next_cursor=next_cursor)
@@ -108,8 +106,8 @@ def events(
     alert_id: uuid.UUID,
     session: SessionDep,
     _key: AdminKey,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    limit: PageLimit = 100,
+    cursor: PageCursor = None,
 ) -> EvaluationPage:
     """Every evaluated interval (by the scheduler or on demand), with the groups that
     triggered and the data of the events they emitted."""

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from nps_service.db import as_utc_instant
 from nps_service.displays.models import ContactRules, Display
 from nps_service.displays.rules import periods_at
 from nps_service.displays.schemas import ContactRulesOut, EligibilityOut, Reason
@@ -93,15 +94,5 @@ def _read(
     stored = row[0]
     if isinstance(stored, str):  # a JSON column read through a bare scalar subquery
         stored = json.loads(stored)
-    times = [_instant(value) for value in row[1:]]
+    times = [as_utc_instant(value) for value in row[1:]]
     return stored, (times[0], times[1], times[2]), (times[3], times[4], times[5])
-
-
-def _instant(value: Any) -> datetime | None:
-    """max() over SQLite text comes back as naive UTC text."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -8,9 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from nps_service.errors import FieldError, InvalidInput
 from nps_service.privacy.models import AuditEntry
-from nps_service.web.pages import decode_position, encode_position
+from nps_service.web.pages import decode_uuid_position, encode_position
 
 
 class AuditOut(BaseModel):
@@ -29,14 +28,7 @@ class AuditPage(BaseModel):
 def list_audit(session: Session, limit: int, cursor: str | None) -> AuditPage:
     statement = select(AuditEntry)
     if cursor:
-        before, key = decode_position(cursor)
-        try:
-            after_id = uuid.UUID(key)
-        except ValueError as exc:
-            raise InvalidInput(
-                "cursor: not a cursor returned by this API",
-                errors=[FieldError(parameter="cursor", detail="malformed cursor")],
-            ) from exc
+        before, after_id = decode_uuid_position(cursor)
         statement = statement.where(
             or_(AuditEntry.at < before, and_(AuditEntry.at == before, AuditEntry.id < after_id))
         )

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
 from nps_service.keys.dependencies import AdminKey
 from nps_service.privacy.audit import AuditPage, list_audit
 from nps_service.privacy.erasure import ErasureOut, erase_respondent
 from nps_service.web.openapi import problems
+from nps_service.web.pages import PageCursor, PageLimit
 from nps_service.web.session import SessionDep
 
 respondents = APIRouter(prefix="/v1/respondents", tags=["respondents"])
@@ -40,7 +41,7 @@ async def erase(
 def read_audit(
     session: SessionDep,
     _key: AdminKey,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: PageLimit = 100,
+    cursor: PageCursor = None,
 ) -> AuditPage:
     return list_audit(session, limit, cursor)

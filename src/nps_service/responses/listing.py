@@ -1,19 +1,18 @@
 """Reading answers back: one by id, or newest first with keyset pagination."""
 
-import base64
-import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from nps_service.errors import FieldError, InvalidInput, NotFound
+from nps_service.errors import NotFound
 from nps_service.filters import MERCHANT_LIMIT, ResponseFilter, limited_to_merchants
 from nps_service.responses.filtering import bounded_time, filter_conditions
 from nps_service.responses.models import Response
 from nps_service.responses.rows import to_out
 from nps_service.responses.schemas import ResponseOut
+from nps_service.web.pages import decode_uuid_position, encode_position
 
 
 def get_response(session: Session, response_id: uuid.UUID) -> ResponseOut:
@@ -49,19 +48,9 @@ def list_responses(
 
 def encode_cursor(submitted_at: datetime, response_id: uuid.UUID) -> str:
     """An opaque token for the position after this row."""
-    raw = json.dumps([submitted_at.isoformat(), str(response_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_position(submitted_at, str(response_id))
 
 
 def decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
     """Parse a cursor from `encode_cursor`; 422 when it was not made by us."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        when, response_id = json.loads(raw)
-        return datetime.fromisoformat(when).astimezone(UTC), uuid.UUID(response_id)
-    # Forged tokens: bad base64/JSON/shape, out-of-range dates, absurd nesting.
-    except (ValueError, TypeError, OverflowError, RecursionError, AttributeError) as exc:
-        raise InvalidInput(
-            "cursor: not a cursor returned by this API",
-            errors=[FieldError(parameter="cursor", detail="malformed cursor")],
-        ) from exc
+    return decode_uuid_position(token)

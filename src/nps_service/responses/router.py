@@ -23,6 +23,7 @@ from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, Respons
 from nps_service.web.body_limit import require_json
 from nps_service.web.media import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, wants_csv
 from nps_service.web.openapi import problems
+from nps_service.web.pages import PageCursor, PageLimit
 from nps_service.web.session import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/v1/responses", tags=["responses"])
@@ -171,8 +172,8 @@ def list_responses(
     session: SessionDep,
     _key: ReadKey,
     filters: Filters,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: PageLimit = 100,
+    cursor: PageCursor = None,
 ) -> ResponsePage:
     """Cursor-paginated and stable while new answers arrive."""
     items, next_cursor = listing.list_responses(session, filters.scope, limit, cursor)

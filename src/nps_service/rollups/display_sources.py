@@ -4,22 +4,16 @@ slot fits. Every statement returns the group's key columns, then shown, answered
 declined."""
 
 import typing
-from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
-    SQLColumnExpression,
     Table,
-    and_,
     cast,
-    false,
     func,
     literal_column,
-    or_,
     select,
 )
 
@@ -27,22 +21,10 @@ from nps_service.displays.models import Display, PendingDisplay
 from nps_service.rollups.grains import ABSENT, ROLLUP_FIELDS, Grain
 from nps_service.rollups.models import DISPLAY_COUNTS, display_rollups
 from nps_service.rollups.plan import Piece
-from nps_service.rollups.sources import Shape, grouped, key_columns
+from nps_service.rollups.sources import Shape, grouped, key_columns, within
 
 _DISPLAYS = typing.cast(Table, Display.__table__)
 _PENDING = typing.cast(Table, PendingDisplay.__table__)
-
-
-def _within(column: SQLColumnExpression[datetime], pieces: Iterable[Piece]) -> ColumnElement[bool]:
-    ranges = []
-    for piece in pieces:
-        bounds = []
-        if piece.start is not None:
-            bounds.append(column >= piece.start)
-        if piece.end is not None:
-            bounds.append(column < piece.end)
-        ranges.append(and_(True, *bounds))
-    return or_(false(), *ranges)
 
 
 def _scope(table: Table, shape: Shape) -> list[ColumnElement[bool]]:
@@ -78,7 +60,7 @@ def raw_displays(shape: Shape, pieces: list[Piece] | None) -> Select[Any]:
     ]
     statement = select(*keys, *counts).where(*_scope(table, shape))
     if pieces is not None:
-        statement = statement.where(_within(table.c.shown_at, pieces))
+        statement = statement.where(within(table.c.shown_at, pieces))
     return grouped(statement, keys)
 
 
@@ -88,7 +70,7 @@ def pending_displays(shape: Shape, pieces: list[Piece]) -> Select[Any]:
     keys = key_columns(shape, table.c.shown_at, {n: table.c[n] for n in shape.group_by})
     counts = [_total(table.c[name], name) for name in DISPLAY_COUNTS]
     statement = select(*keys, *counts).where(
-        *_scope(table, shape), _within(table.c.shown_at, pieces)
+        *_scope(table, shape), within(table.c.shown_at, pieces)
     )
     return grouped(statement, keys)
 
@@ -111,7 +93,7 @@ def slot_displays(shape: Shape, grain: Grain, pieces: list[Piece]) -> list[Selec
         mine = [piece for piece in pieces if piece.level == level]
         if mine:
             statement = select(*keys, *counts).where(
-                *common, table.c.level == level.id, _within(table.c.slot_start, mine)
+                *common, table.c.level == level.id, within(table.c.slot_start, mine)
             )
             statements.append(grouped(statement, keys))
     return statements

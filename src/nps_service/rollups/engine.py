@@ -17,6 +17,7 @@ import numpy.typing as npt
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from nps_service.db import as_utc_instant
 from nps_service.errors import TooManyGroups
 from nps_service.filters import MERCHANT_LIMIT, ResponseFilter, limited_to_merchants
 from nps_service.responses.filtering import bounded_time
@@ -116,7 +117,9 @@ class SqlTotals:
         ).one()
         if first is None:
             return None
-        start, end = _as_datetime(first), _as_datetime(last)
+        start, end = as_utc_instant(first), as_utc_instant(last)
+        assert start is not None
+        assert end is not None
         if scope.start is not None:
             start = max(start, scope.start)
         if scope.end is not None:
@@ -248,10 +251,3 @@ def _within_answer_time(scope: ResponseFilter) -> ResponseFilter:
 def floor_to_day(instant: datetime) -> datetime:
     """Midnight UTC of the instant's day (spans in whole days repeat, and cache)."""
     return instant.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    """min()/max() lose the column type on SQLite and come back as naive UTC text."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -158,7 +158,7 @@ def _rollup_aggregates(weighted: bool, moments: bool) -> list[ColumnElement[Any]
     return columns
 
 
-def _within(column: SQLColumnExpression[datetime], pieces: Iterable[Piece]) -> ColumnElement[bool]:
+def within(column: SQLColumnExpression[datetime], pieces: Iterable[Piece]) -> ColumnElement[bool]:
     ranges = []
     for piece in pieces:
         bounds = []
@@ -205,7 +205,7 @@ def _answers_statement(table: Table, shape: Shape, pieces: list[Piece] | None) -
     conditions = filter_conditions(shape.scope, None if table is _RESPONSES else table)
     statement = select(*keys, *aggregates).where(*conditions)
     if pieces is not None:
-        statement = statement.where(_within(table.c.submitted_at, pieces))
+        statement = statement.where(within(table.c.submitted_at, pieces))
     return grouped(statement, keys)
 
 
@@ -233,7 +233,7 @@ def rollup_statements(shape: Shape, grain: Grain, pieces: list[Piece]) -> list[S
         level = group[0].level
         assert level is not None  # only slot pieces reach here, grouped by level
         statement = select(*keys, *_rollup_aggregates(shape.weighted, shape.moments)).where(
-            *common, rollups.c.level == level.id, _within(rollups.c.slot_start, group)
+            *common, rollups.c.level == level.id, within(rollups.c.slot_start, group)
         )
         statements.append(grouped(statement, keys))
     return statements

@@ -1,15 +1,15 @@
 """HTTP routes: webhook endpoints and their delivery logs (scope admin)."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi import Response as HttpResponse
 from starlette.concurrency import run_in_threadpool
 
 from nps_service.keys.dependencies import AdminKey
 from nps_service.web.body_limit import require_json
 from nps_service.web.openapi import problems
+from nps_service.web.pages import PageCursor, PageLimit
 from nps_service.web.session import SessionDep, SettingsDep
 from nps_service.webhooks import service
 from nps_service.webhooks.schemas import (
@@ -24,8 +24,6 @@ from nps_service.webhooks.schemas import (
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 JSON_BODY = [Depends(require_json)]
-Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 
 
 @router.post(
@@ -47,7 +45,7 @@ async def create(
 
 @router.get("", name="list", summary="Endpoints, oldest first", responses=problems(401, 403, 422))
 def list_all(
-    session: SessionDep, _key: AdminKey, limit: Limit = 100, cursor: Cursor = None
+    session: SessionDep, _key: AdminKey, limit: PageLimit = 100, cursor: PageCursor = None
 ) -> WebhookPage:
     return service.list_endpoints(session, limit, cursor)
 
@@ -100,8 +98,8 @@ def deliveries(
     webhook_id: uuid.UUID,
     session: SessionDep,
     _key: AdminKey,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    limit: PageLimit = 100,
+    cursor: PageCursor = None,
 ) -> DeliveryPage:
     return service.list_deliveries(session, webhook_id, limit, cursor)
 

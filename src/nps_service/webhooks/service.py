@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from nps_service.errors import FieldError, InvalidInput, NotFound
-from nps_service.web.pages import decode_position, encode_position
+from nps_service.web.pages import decode_position, decode_uuid_position, encode_position
 from nps_service.webhooks.models import Delivery, WebhookEndpoint
 from nps_service.webhooks.schemas import (
     DeliveryOut,
@@ -72,11 +72,11 @@ def list_endpoints(session: Session, limit: int, cursor: str | None) -> WebhookP
     """Oldest first, keyset-paginated on (created_at, id)."""
     statement = select(WebhookEndpoint)
     if cursor:
-        after, key = decode_position(cursor)
+        after, after_id = decode_uuid_position(cursor)
         statement = statement.where(
             or_(
                 WebhookEndpoint.created_at > after,
-                and_(WebhookEndpoint.created_at == after, WebhookEndpoint.id > _uuid(key)),
+                and_(WebhookEndpoint.created_at == after, WebhookEndpoint.id > after_id),
             )
         )
     statement = statement.order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
@@ -155,13 +155,3 @@ def retry_delivery(session: Session, endpoint_id: uuid.UUID, delivery_id: str) -
     delivery.leased_until = None
     session.commit()
     return delivery_out(delivery)
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise InvalidInput(
-            "cursor: not a cursor returned by this API",
-            errors=[FieldError(parameter="cursor", detail="malformed cursor")],
-        ) from exc
