@@ -184,6 +184,6 @@ def test_operation_ids(client: TestClient) -> None:
         for operation in item.values()
     }
     assert ids == {
-        f"alerts:{name}"
+        f"alerts_{name}"
         for name in ("create", "list", "get", "update", "delete", "events", "evaluate")
     }

@@ -19,14 +19,14 @@ from tests.helpers import answer, assert_problem, post_all
 DOCUMENT = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
 # The operations a merchant key may use; every other is 403.
 ALLOWED = {
-    "scores:get",
-    "scores:trend",
-    "scores:compare",
-    "drivers:get",
-    "responses:list",
-    "responses:get",
-    "responses:export",
-    "merchants:scorecard",
+    "scores_get",
+    "scores_trend",
+    "scores_compare",
+    "drivers_get",
+    "responses_list",
+    "responses_get",
+    "responses_export",
+    "merchants_scorecard",
 }
 WEEK = "2026-11-02"
 

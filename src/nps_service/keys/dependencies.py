@@ -5,12 +5,14 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from nps_service.errors import Forbidden, Unauthorized
 from nps_service.filters import MERCHANT_LIMIT
 from nps_service.keys.service import Principal, Scope, authenticate, hash_key
+from nps_service.web.openapi import operation_id
 from nps_service.web.session import SessionDep
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer nps_...`")
@@ -22,22 +24,21 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="nps-service"'}
 # Everything else, including any route added later, is 403 for such a key.
 MERCHANT_OPERATIONS = frozenset(
     {
-        "scores:get",
-        "scores:trend",
-        "scores:compare",
-        "drivers:get",
-        "responses:list",
-        "responses:get",
-        "responses:export",
-        "merchants:scorecard",
+        "scores_get",
+        "scores_trend",
+        "scores_compare",
+        "drivers_get",
+        "responses_list",
+        "responses_get",
+        "responses_export",
+        "merchants_scorecard",
     }
 )
 
 
 def _operation(request: Request) -> str | None:
     route = request.scope.get("route")
-    tags, name = getattr(route, "tags", None), getattr(route, "name", None)
-    return f"{tags[0]}:{name}" if tags and name else None
+    return operation_id(route) if isinstance(route, APIRoute) and route.tags else None
 
 
 def require_scope(scope: Scope) -> Callable[..., Principal]:

@@ -1,5 +1,6 @@
 """The OpenAPI document: stable operation ids, and problem+json declared on every error."""
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,8 +12,14 @@ from nps_service.web.problems import PROBLEM_MEDIA_TYPE
 
 
 def operation_id(route: APIRoute) -> str:
-    """Stable ids such as `responses:create`: generated clients get stable method names."""
-    return f"{route.tags[0]}:{route.name}"
+    """`<tag>_<action>` in snake case, e.g. `responses_create`, `scores_get`.
+
+    API.md's `responses:create` with the colon made `_`: openapi-python-client dropped the
+    colon into `responsescreate`, while snake case gives `responses_create` in Python and
+    `responsesCreate` in the camel-casing generators. The ids never change once published.
+    """
+    action = re.sub(r"(?<=[a-z])([A-Z])", r"_\1", str(route.name)).lower()
+    return f"{route.tags[0]}_{action}".replace("-", "_")
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
