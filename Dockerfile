@@ -6,27 +6,31 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# Dependencies first, from the pinned list in pyproject.toml, so this layer is cached
-# until the dependencies change.
-COPY pyproject.toml README.md ./
+# Dependencies first, from the pinned list in pyproject.toml alone, so this layer is
+# cached until the dependencies change (not when the README or the code does).
+COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > requirements.txt \
-    && pip install -r requirements.txt
+    && pip install --no-cache-dir -r requirements.txt
 
-# Then the service itself (the wheel carries the Alembic migrations).
+# Then the service itself (the wheel carries the Alembic migrations; hatch reads the
+# README as the package's long description).
+COPY README.md ./
 COPY src ./src
 COPY migrations ./migrations
-RUN pip install --no-deps .
+RUN pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim AS runtime
-RUN useradd --system --uid 10001 --create-home --home-dir /home/nps nps \
-    && mkdir /data && chown nps:nps /data
+# A numeric user and group: Kubernetes' runAsNonRoot can check a number, not a name.
+RUN groupadd --system --gid 10001 nps \
+    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/nps nps \
+    && mkdir /data && chown 10001:10001 /data
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     NPS_DATABASE_URL=sqlite:////data/nps.db
 WORKDIR /data
 VOLUME ["/data"]
-USER nps
+USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]

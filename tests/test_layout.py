@@ -13,7 +13,7 @@ PACKAGE = ROOT / "src" / "nps_service"
 # Bottom first: a unit may import its own modules and those of lower layers, never higher.
 LAYERS = [
     {"survey", "timezones", "errors", "config", "logs", "metrics", "stats"},  # the bottom
-    {"filters", "db", "migrate"},  # plain request data, storage plumbing
+    {"filters", "property_filters", "db", "migrate"},  # plain request data, storage plumbing
     {"web"},  # the HTTP kit
     {"keys", "responses", "displays", "webhooks"},  # the tables and who writes them
     {"rollups"},  # the aggregation engine

@@ -7,7 +7,6 @@ bad one) and yields a `ResponseFilter`, plain data that the storage layer turns 
 cross-checks (`_check`), so each family has one composed parameter dependency.
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,15 +26,15 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from nps_service.errors import Forbidden
+from nps_service.property_filters import (
+    NUL_DETAIL,
+    PROPERTY_FILTER_PATTERN,
+    PROPERTY_PREFIX,
+    property_filters,
+)
 from nps_service.survey import SEGMENT_FIELDS
 from nps_service.timezones import parse_time_bound, parse_time_zone
 
-PROPERTY_PREFIX = "property."
-# Property keys that can be filtered on: the characters context values allow (no quotes,
-# so a key is safe inside a JSON path).
-PROPERTY_KEY = re.compile(r"^[\w\-.:/]{1,64}$")
-# No stored text can hold NUL (PostgreSQL refuses it even in a comparison).
-NUL_DETAIL = "must not contain NUL characters"
 UTC_ZONE = ZoneInfo("UTC")
 
 
@@ -153,6 +152,18 @@ class FilterParams(BaseModel):
     region: SegmentValues = None
     platform: SegmentValues = None
     touchpoint: SegmentValues = None
+    # `property.<key>=<value>` (API.md) has an open parameter name, which OpenAPI cannot
+    # declare; this declared twin carries the same filters for generated clients.
+    property_: Annotated[
+        list[str] | None,
+        Field(
+            alias="property",
+            description="`<key>=<value>`: keep answers whose property `key` is `value` "
+            "(repeat for several; one key's values are alternatives). The same as "
+            "`property.<key>=<value>`, which is also accepted.",
+            json_schema_extra={"items": {"type": "string", "pattern": PROPERTY_FILTER_PATTERN}},
+        ),
+    ] = None
 
     _scope: ResponseFilter = PrivateAttr()
 
@@ -167,7 +178,8 @@ class FilterParams(BaseModel):
         cls, data: Any, handler: ModelWrapValidatorHandler["FilterParams"]
     ) -> "FilterParams":
         """Field errors, property-filter errors and cross-parameter errors, all at once."""
-        properties, errors = _property_filters(data if isinstance(data, Mapping) else {})
+        properties, problems = property_filters(data if isinstance(data, Mapping) else {})
+        errors = [_line(name, detail, value) for name, detail, value in problems]
         try:
             params = handler(data)
         except ValidationError as exc:
@@ -222,36 +234,6 @@ def _reversed_range(data: Mapping[str, Any]) -> list[InitErrorDetails]:
     except (ValueError, OverflowError):
         return []  # the field's own error says why
     return [_line("to", "must be after 'from'", raw_to)] if start >= end else []
-
-
-def _property_filters(
-    data: Mapping[str, Any],
-) -> tuple[dict[str, tuple[str, ...]], list[InitErrorDetails]]:
-    """`property.<key>=<value>` parameters (repeatable) and the errors among them."""
-    properties: dict[str, tuple[str, ...]] = {}
-    errors: list[InitErrorDetails] = []
-    for name, raw in data.items():
-        if not isinstance(name, str) or not name.startswith(PROPERTY_PREFIX):
-            continue
-        key = name[len(PROPERTY_PREFIX) :]
-        values = raw if isinstance(raw, list) else [raw]
-        for value in values:
-            detail = _property_problem(key, value)
-            if detail is not None:
-                errors.append(_line(name, detail, value))
-            else:
-                properties[key] = (*properties.get(key, ()), value)
-    return properties, errors
-
-
-def _property_problem(key: str, value: object) -> str | None:
-    if not PROPERTY_KEY.match(key):
-        return "property keys to filter on are 1-64 letters, digits or _ - . : /"
-    if not isinstance(value, str) or not 1 <= len(value) <= 1000:
-        return "give a value of 1-1000 characters"
-    if "\x00" in value:
-        return NUL_DETAIL
-    return None
 
 
 def _merged(title: str, exc: ValidationError, extra: list[InitErrorDetails]) -> ValidationError:

@@ -88,6 +88,36 @@ def test_listing_and_export_filter_on_properties(
     assert {json.loads(line)["id"] for line in exported.splitlines()} == want
 
 
+def test_the_declared_property_parameter_filters_alike(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """`property=<key>=<value>` (declared in the document) is `property.<key>=<value>`."""
+    answers = campaign_answers()
+    post_all(client, admin_headers, answers)
+    params = [("property", "campaign=double11"), ("property", "campaign=618")]
+    body = client.get("/v1/scores", headers=admin_headers, params=params).json()
+    want = matching(answers, "double11", "618")
+    assert body["query"]["filters"] == {"property.campaign": ["double11", "618"]}
+    assert body["groups"][0]["overall"]["n"] == len(want)
+    assert body["groups"][0]["overall"]["nps"] == pytest.approx(nps(want))
+    listed = client.get("/v1/responses", headers=admin_headers, params=params).json()["items"]
+    assert {item["id"] for item in listed} == {a["id"] for a in want}
+    # A value holding `=` keeps it: only the first one separates key and value.
+    reply = client.get("/v1/scores", headers=admin_headers, params={"property": "campaign=a=b"})
+    assert reply.json()["query"]["filters"] == {"property.campaign": ["a=b"]}
+    assert reply.json()["groups"][0]["overall"]["n"] == 0
+
+
+@pytest.mark.parametrize(
+    "params", [{"property": "campaign"}, {"property": "=x"}, {"property": "campaign="}]
+)
+def test_bad_declared_property_filters_are_named(
+    client: TestClient, admin_headers: dict[str, str], params: dict[str, str]
+) -> None:
+    body = assert_problem(client.get("/v1/scores", headers=admin_headers, params=params), 422)
+    assert [e["parameter"] for e in body["errors"]] == ["property"]
+
+
 @pytest.mark.parametrize(
     "params",
     [{"property.": "x"}, {"property.cam paign": "x"}, {"property.campaign": ""}],

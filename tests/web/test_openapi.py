@@ -1,6 +1,8 @@
 """The committed openapi.yaml is exactly what the app serves, with stable operation ids."""
 
+import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 from fastapi.testclient import TestClient
@@ -82,3 +84,86 @@ def test_error_responses_are_problem_documents() -> None:
                         path,
                         status,
                     )
+            if path.startswith("/v1/"):
+                assert {"401", "422", "429", "503"} <= set(operation["responses"]), (method, path)
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    document = yaml.safe_load(COMMITTED.read_text())
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_operation_ids_are_snake_case_tag_then_action() -> None:
+    """The convention the README states: `<tag>_<action>`, stable once published."""
+    for _method, _path, operation in _operations():
+        tag = operation["tags"][0].replace("-", "_")
+        assert re.fullmatch(rf"{tag}_[a-z]+(_[a-z]+)*", operation["operationId"])
+
+
+def test_every_operation_is_described_tagged_and_secured() -> None:
+    document = yaml.safe_load(COMMITTED.read_text())
+    declared_tags = {tag["name"] for tag in document["tags"]}
+    for method, path, operation in _operations():
+        where = (method, path)
+        assert operation.get("description"), where
+        assert set(operation["tags"]) <= declared_tags, where
+        assert "security" in operation, where  # [] for the public ones
+        assert any(status.startswith("4") for status in operation["responses"]), where
+    assert document["servers"]
+    assert document["info"]["license"]["identifier"] == "Apache-2.0"
+
+
+def _parameter(path: str, name: str) -> dict[str, Any]:
+    document = yaml.safe_load(COMMITTED.read_text())
+    parameters = document["paths"][path]["get"]["parameters"]
+    return next(p for p in parameters if p["name"] == name)["schema"]
+
+
+def test_closed_sets_are_enumerations_and_numbers_are_bounded() -> None:
+    assert _parameter("/v1/scores", "interval")["enum"] == ["day", "week", "month"]
+    assert _parameter("/v1/scores/trend", "interval")["enum"] == ["day", "week", "month"]
+    group_by = _parameter("/v1/scores", "group_by")["items"]["enum"]
+    assert group_by == ["merchant_id", "category", "channel", "region", "platform", "touchpoint"]
+    assert set(_parameter("/v1/scores", "sort")["enum"]) >= {"nps", "-nps", "-ci_low", "key"}
+    assert "-logistics.ci_low" in _parameter("/v1/merchants", "sort")["enum"]
+    confidence = _parameter("/v1/scores", "confidence")
+    assert (confidence["minimum"], confidence["maximum"]) == (0.5, 0.999)
+    weight = yaml.safe_load(COMMITTED.read_text())["components"]["schemas"]["ResponseIn"]
+    bounds = weight["properties"]["weight"]["anyOf"][0]
+    assert (bounds["exclusiveMinimum"], bounds["maximum"]) == (0, 1e12)
+
+
+def test_query_parameters_are_never_null() -> None:
+    """Absent or a value: no `anyOf [..., null]` that makes generators type `X | None`."""
+    for method, path, operation in _operations():
+        for parameter in operation.get("parameters", []):
+            assert "anyOf" not in parameter["schema"], (method, path, parameter["name"])
+
+
+def test_property_filters_are_declared_on_every_analytic_read() -> None:
+    for path in ("/v1/scores", "/v1/scores/trend", "/v1/drivers", "/v1/responses"):
+        schema = _parameter(path, "property")
+        assert schema["type"] == "array"
+        assert re.match(schema["items"]["pattern"], "campaign=double11")
+        assert not re.match(schema["items"]["pattern"], "campaign")
+
+
+def test_enumerations_match_what_the_server_accepts(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """Every documented value is accepted, and a value outside the enumeration is a 422."""
+    for value in _parameter("/v1/scores", "sort")["enum"]:
+        assert client.get("/v1/scores", headers=admin_headers, params={"sort": value}).is_success
+    for value in _parameter("/v1/merchants", "sort")["enum"]:
+        params = {"sort": value, "category": "beauty"}
+        assert client.get("/v1/merchants", headers=admin_headers, params=params).is_success
+    for value in _parameter("/v1/scores", "group_by")["items"]["enum"]:
+        params = {"group_by": value}
+        assert client.get("/v1/scores", headers=admin_headers, params=params).is_success
+    for params in ({"sort": "score"}, {"interval": "year"}, {"group_by": "city"}):
+        reply = client.get("/v1/scores", headers=admin_headers, params=params)
+        assert reply.status_code == 422, params

@@ -58,12 +58,14 @@ def create(payload: AlertIn, session: SessionDep, _key: AdminKey) -> AlertOut:
 def list_(
     session: SessionDep, _key: AdminKey, limit: PageLimit = 100, cursor: PageCursor = None
 ) -> AlertPage:
+    """Every alert rule with its condition, filters and interval, paged with `cursor`."""
     items, next_cursor = list_alerts(session, limit, cursor)
     return AlertPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/{alert_id}", name="get", summary="One alert", responses=problems(401, 403, 404, 422))
 def get(alert_id: uuid.UUID, session: SessionDep, _key: AdminKey) -> AlertOut:
+    """The alert rule with this id."""
     found = alert_out(load_alert(session, alert_id))
     session.rollback()
     return found
@@ -92,6 +94,8 @@ def update(
     responses=problems(401, 403, 404, 422),
 )
 def delete(alert_id: uuid.UUID, session: SessionDep, _key: AdminKey) -> HttpResponse:
+    """Deletes the rule and its evaluations; webhook events it already emitted stay in the delivery
+    log."""
     delete_alert(session, alert_id)
     return HttpResponse(status_code=204)
 

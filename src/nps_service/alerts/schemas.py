@@ -46,7 +46,7 @@ class SignificantDrop(StrictModel):
 
     type: Literal["significant_drop"]
     confidence: Annotated[
-        float, BeforeValidator(_number), Field(gt=0, lt=1, allow_inf_nan=False)
+        float, Field(gt=0, lt=1, allow_inf_nan=False), BeforeValidator(_number)
     ] = 0.95
 
 
@@ -54,7 +54,7 @@ class Below(StrictModel):
     """A group whose metric's NPS in the interval is below `value` (points)."""
 
     type: Literal["below"]
-    value: Annotated[float, BeforeValidator(_number), Field(ge=-100, le=100, allow_inf_nan=False)]
+    value: Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False), BeforeValidator(_number)]
 
 
 Condition = Annotated[SignificantDrop | Below, Field(discriminator="type")]

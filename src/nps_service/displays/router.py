@@ -75,6 +75,8 @@ def decline(
     responses=problems(401, 403, 404, 422),
 )
 def read(display_id: uuid.UUID, session: SessionDep, _key: ReadKey) -> DisplayOut:
+    """The display with this id: when it was shown, whether it was declined and which answer, if
+    any, it led to."""
     return get_display(session, display_id)
 
 
@@ -122,6 +124,8 @@ def _ask(request: Request, respondent_id: str, touchpoint: str | None) -> Eligib
     responses=problems(401, 403),
 )
 def read_rules(session: SessionDep, _key: AdminKey) -> ContactRulesOut:
+    """How often one respondent may be asked, per touchpoint and across touchpoints, and the
+    sampling rate; `GET /v1/eligibility` applies them."""
     found = load_rules(session)
     session.rollback()
     return found

@@ -5,8 +5,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from nps_service.filters import NUL_DETAIL, invalid, zone_name
+from nps_service.filters import invalid, zone_name
 from nps_service.merchants.window import Window
+from nps_service.property_filters import NUL_DETAIL
 from nps_service.scores.params import ScoreOptions
 from nps_service.survey import METRICS
 from nps_service.timezones import parse_time_zone
@@ -50,7 +51,21 @@ def _end(raw: str | None) -> str | None:
     return raw
 
 
-Ranking = Annotated[str, AfterValidator(_ranking), Field(description=SORT_HELP)]
+# Every accepted value, as the enumeration generated clients and BI tools offer.
+RANKINGS = [
+    f"{sign}{field}"
+    for field in (
+        "composite",
+        *SORT_FIELDS,
+        *(f"{metric}.{name}" for metric in METRICS for name in SORT_FIELDS),
+    )
+    for sign in ("", "-")
+]
+Ranking = Annotated[
+    str,
+    AfterValidator(_ranking),
+    Field(description=SORT_HELP, json_schema_extra={"enum": RANKINGS}),
+]
 Tag = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(no_nul)]
 
 

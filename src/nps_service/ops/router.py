@@ -32,6 +32,7 @@ class Readiness(BaseModel):
 
 @router.get("/healthz", name="healthz", summary="The process is alive")
 def healthz() -> Health:
+    """Answers 200 while the process runs, without touching the database: for liveness probes."""
     return Health(status="ok")
 
 
@@ -43,6 +44,8 @@ def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "Not ready"}},
 )
 def readyz(request: Request) -> Readiness | JSONResponse:
+    """200 when the database answers and its schema is at this version's migration head, otherwise
+    503: for readiness probes and load balancers."""
     engine = request.app.state.engine
     expected = request.app.state.expected_revision
     try:

@@ -44,4 +44,5 @@ def read_audit(
     limit: PageLimit = 100,
     cursor: PageCursor = None,
 ) -> AuditPage:
+    """What was erased or purged, when and by which key; never the respondent's id."""
     return list_audit(session, limit, cursor)

@@ -162,6 +162,8 @@ def _releasing(body: Iterator[bytes], slots: threading.BoundedSemaphore) -> Iter
     responses=problems(401, 403, 404, 422),
 )
 def get_response(response_id: uuid.UUID, session: SessionDep, _key: ReadKey) -> ResponseOut:
+    """The answer with this id as it is stored, in UTC. A merchant-limited key gets 404 for another
+    merchant's answer."""
     return listing.get_response(session, response_id)
 
 

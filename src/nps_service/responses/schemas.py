@@ -94,8 +94,10 @@ PropertyValue = Annotated[
 ]
 Weight = Annotated[
     float,
-    BeforeValidator(_number),
+    # Bounds before the validator: after it, pydantic writes them as `gt`/`le` keys
+    # that are not JSON Schema, and every generator dropped them.
     Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False),
+    BeforeValidator(_number),
 ]
 
 

@@ -6,7 +6,7 @@ with a few constraints of their own, declared on their subclasses.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, PrivateAttr
 
@@ -22,6 +22,11 @@ from nps_service.timezones import parse_time_bound
 
 SORT_KEYS = ("key", "nps", "n", "ci_low", "ci_high")
 INTERVALS = frozenset(interval.value for interval in Interval)
+# The enumerations the document declares. Validation stays in the functions below, whose
+# 422 says what is allowed in words; the schema lets generators offer the values.
+INTERVAL_ENUM: dict[str, Any] = {"enum": [interval.value for interval in Interval]}
+SORT_ENUM: dict[str, Any] = {"enum": [f"{sign}{key}" for key in SORT_KEYS for sign in ("", "-")]}
+KEY_SORT_ENUM: dict[str, Any] = {"enum": ["key"]}
 
 
 @dataclass(frozen=True)
@@ -84,16 +89,27 @@ def key_order_only(endpoint: str) -> AfterValidator:
 GroupBy = Annotated[
     list[str] | None,
     AfterValidator(_group_by),
-    Field(description=f"Any of {', '.join(SEGMENT_FIELDS)}; repeated or comma-separated."),
+    Field(
+        description=f"Any of {', '.join(SEGMENT_FIELDS)}; repeated or comma-separated.",
+        json_schema_extra={"items": {"type": "string", "enum": list(SEGMENT_FIELDS)}},
+    ),
 ]
 Weighted = Annotated[bool, Field(description="Use survey weights.")]
 Confidence = Annotated[
-    float, AfterValidator(_confidence), Field(description="Interval level, 0.5-0.999.")
+    float,
+    AfterValidator(_confidence),
+    Field(
+        description="Interval level, 0.5-0.999.",
+        json_schema_extra={"minimum": 0.5, "maximum": 0.999},
+    ),
 ]
 MinN = Annotated[
     int | None,
     AfterValidator(_min_n),
-    Field(description="Suppress groups with fewer responses; default from NPS_MIN_N."),
+    Field(
+        description="Suppress groups with fewer responses; default from NPS_MIN_N.",
+        json_schema_extra={"minimum": 0},
+    ),
 ]
 Limit = Annotated[
     int | None, Field(ge=1, description="Keep at most this many groups (after sorting).")
@@ -106,7 +122,10 @@ class ScoreParams(FilterParams):
     interval: Annotated[
         str | None,
         AfterValidator(_interval),
-        Field(description="`day`, `week` (ISO, Monday start) or `month`."),
+        Field(
+            description="`day`, `week` (ISO, Monday start) or `month`.",
+            json_schema_extra=INTERVAL_ENUM,
+        ),
     ] = None
     group_by: GroupBy = None
     weighted: Weighted = False
@@ -115,7 +134,10 @@ class ScoreParams(FilterParams):
     sort: Annotated[
         str,
         AfterValidator(_sort),
-        Field(description="`key`, `nps`, `n`, `ci_low` or `ci_high`; prefix `-` for descending."),
+        Field(
+            description="`key`, `nps`, `n`, `ci_low` or `ci_high`; prefix `-` for descending.",
+            json_schema_extra=SORT_ENUM,
+        ),
     ] = "key"
     limit: Limit = None
 
@@ -144,9 +166,16 @@ class TrendParams(ScoreParams):
     interval: Annotated[
         str,
         AfterValidator(_required_interval),
-        Field(description="`day`, `week` (ISO, Monday start) or `month`: the buckets fitted."),
+        Field(
+            description="`day`, `week` (ISO, Monday start) or `month`: the buckets fitted.",
+            json_schema_extra=INTERVAL_ENUM,
+        ),
     ]
-    sort: Annotated[str, key_order_only("trend"), Field(description="`key` only.")] = "key"
+    sort: Annotated[
+        str,
+        key_order_only("trend"),
+        Field(description="`key` only.", json_schema_extra=KEY_SORT_ENUM),
+    ] = "key"
 
 
 def _no_interval(raw: str | None) -> None:
@@ -158,9 +187,15 @@ class CompareParams(ScoreParams):
     """`/v1/scores/compare`: the current range against a baseline range, per group."""
 
     interval: Annotated[
-        str | None, AfterValidator(_no_interval), Field(description="Not allowed here.")
+        str | None,
+        AfterValidator(_no_interval),
+        Field(description="Not allowed here: compare compares two ranges; use `group_by`."),
     ] = None
-    sort: Annotated[str, key_order_only("compare"), Field(description="`key` only.")] = "key"
+    sort: Annotated[
+        str,
+        key_order_only("compare"),
+        Field(description="`key` only.", json_schema_extra=KEY_SORT_ENUM),
+    ] = "key"
     baseline_from: Annotated[
         TimeBound,
         Field(

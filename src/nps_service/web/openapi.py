@@ -1,4 +1,9 @@
-"""The OpenAPI document: stable operation ids, and problem+json declared on every error."""
+"""The OpenAPI document: stable operation ids, and problem+json declared on every error.
+
+The document is linted in CI with Redocly's recommended rules and Spectral's `spectral:oas`
+ruleset (clients/package.json pins both) and fed to openapi-python-client and
+openapi-typescript; what `customise_openapi` adds is what those tools asked for.
+"""
 
 import re
 from typing import Any
@@ -9,6 +14,46 @@ from fastapi.routing import APIRoute
 
 from nps_service.errors import Problem
 from nps_service.web.problems import PROBLEM_MEDIA_TYPE
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+# Every tag with the one line that Swagger UI, ReDoc and generated client packages show.
+TAGS = [
+    ("responses", "Survey answers: store one or a batch, read, list and export them."),
+    ("displays", "Prompts shown to a person, and their declines."),
+    ("eligibility", "Whether a person may be asked now, under the contact rules."),
+    ("contact-rules", "How often one person may be asked, per touchpoint."),
+    ("scores", "The global NPS and its breakdowns, trends and comparisons."),
+    ("merchants", "Merchants ranked within their category, and one merchant's scorecard."),
+    ("drivers", "Which experience dimension moves the NPS most."),
+    ("webhooks", "Signed HTTP callbacks for new answers and alerts, with a delivery log."),
+    ("alerts", "Rules that fire when the NPS falls below a value or drops significantly."),
+    ("respondents", "Erasure of everything stored about one person."),
+    ("audit", "The audit log of erasures and other privileged actions."),
+    ("ops", "Liveness, readiness and Prometheus metrics, for operators."),
+    ("widget", "The embeddable survey prompt for web pages."),
+]
+
+# Statuses that can answer any /v1 request whatever the operation declares: 422 for an
+# unknown query parameter (web/strict_query), 429 over a rate limit, 503 when overloaded.
+_ANY_V1_STATUSES = (422, 429, 503)
+# 431: the server refuses an oversized request head before any route runs.
+_ANY_REQUEST_STATUS = 431
+
+_DESCRIPTIONS = {
+    400: "Malformed JSON",
+    401: "Missing, unknown or revoked API key",
+    403: "The key lacks the required scope",
+    404: "Not found",
+    406: "The `Accept` header admits no type this operation answers with",
+    409: "The id is already used for different content",
+    413: "Request body too large",
+    415: "The body is not application/json",
+    422: "Invalid input; `errors` names each failing field or parameter",
+    429: "Rate limit exceeded: retry after `Retry-After` seconds",
+    431: "Request headers too large",
+    503: "Overloaded or without its database: retry after `Retry-After` seconds",
+}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -22,48 +67,73 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}_{action}".replace("-", "_")
 
 
+def _problem_response(status: int) -> dict[str, Any]:
+    return {
+        "description": _DESCRIPTIONS[status],
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": dict(PROBLEM_REF)}},
+    }
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` entries for the given error statuses, as problem+json.
 
     503 is always among them: every API route sheds load and reports a database outage.
     """
     statuses = tuple(dict.fromkeys((*statuses, 503)))
-    descriptions = {
-        400: "Malformed JSON",
-        401: "Missing, unknown or revoked API key",
-        403: "The key lacks the required scope",
-        404: "Not found",
-        409: "The id is already used for different content",
-        413: "Request body too large",
-        415: "The body is not application/json",
-        422: "Invalid input; `errors` names each failing field or parameter",
-        503: "Overloaded or without its database: retry after `Retry-After` seconds",
-    }
-    return {
-        status: {
-            "description": descriptions[status],
-            "model": Problem,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
-    }
+    return {status: {**_problem_response(status), "model": Problem} for status in statuses}
+
+
+def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema without pydantic's `anyOf [X, null]`.
+
+    A query parameter is absent or a string, never JSON null; the union made the
+    generators type every optional parameter as `X | None | Unset`.
+    """
+    variants = schema.get("anyOf")
+    if not isinstance(variants, list):
+        return schema
+    kept = [variant for variant in variants if variant != {"type": "null"}]
+    if len(kept) != 1:
+        return schema
+    rest = {name: value for name, value in schema.items() if name != "anyOf"}
+    return {**kept[0], **rest}
+
+
+def _tidy_operation(path: str, operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        parameter["schema"] = _query_schema(parameter.get("schema", {}))
+        parameter["schema"].pop("title", None)
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    for status, response in responses.items():
+        content = response.get("content", {})
+        if status[0] in "45" and PROBLEM_MEDIA_TYPE in content:
+            content.pop("application/json", None)
+    extra = (*_ANY_V1_STATUSES, _ANY_REQUEST_STATUS) if path.startswith("/v1/") else ()
+    for status in (*extra, _ANY_REQUEST_STATUS):
+        responses.setdefault(str(status), _problem_response(status))
+    # Public operations say so; the others inherit the bearer scheme FastAPI declared.
+    operation.setdefault("security", [])
 
 
 def customise_openapi(app: FastAPI) -> None:
-    """Errors documented as problem+json only; FastAPI's own validation schema removed."""
+    """Errors documented as problem+json only, tags, servers and licence declared."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=[{"name": name, "description": text} for name, text in TAGS],
+            servers=[{"url": "/", "description": "The service that serves this document"}],
+            license_info={"name": "Apache-2.0", "identifier": "Apache-2.0"},
+            contact={"name": "nps-service maintainers"},
         )
-        for path_item in schema.get("paths", {}).values():
+        for path, path_item in schema.get("paths", {}).items():
             for operation in path_item.values():
-                for status, response in operation.get("responses", {}).items():
-                    content = response.get("content", {})
-                    if status[0] in "45" and PROBLEM_MEDIA_TYPE in content:
-                        content.pop("application/json", None)
+                _tidy_operation(path, operation)
         components = schema.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)

@@ -47,6 +47,8 @@ async def create(
 def list_all(
     session: SessionDep, _key: AdminKey, limit: PageLimit = 100, cursor: PageCursor = None
 ) -> WebhookPage:
+    """Every webhook endpoint with its event filters and state; the signing secret is never shown
+    again after creation."""
     return service.list_endpoints(session, limit, cursor)
 
 
@@ -54,6 +56,8 @@ def list_all(
     "/{webhook_id}", name="get", summary="One endpoint", responses=problems(401, 403, 404, 422)
 )
 def read(webhook_id: uuid.UUID, session: SessionDep, _key: AdminKey) -> WebhookOut:
+    """The endpoint with this id, its filters and whether it is enabled (an endpoint answering 410
+    is disabled)."""
     return service.endpoint_out(service.get_endpoint(session, webhook_id))
 
 
@@ -71,6 +75,8 @@ async def patch(
     settings: SettingsDep,
     _key: AdminKey,
 ) -> WebhookOut:
+    """Only the fields given change. `enabled: true` clears the reason it was disabled; a new `url`
+    is checked against private addresses as at creation."""
     return await run_in_threadpool(
         service.update_endpoint, session, webhook_id, payload, settings.webhook_allow_private
     )
@@ -84,6 +90,8 @@ async def patch(
     responses=problems(401, 403, 404, 422),
 )
 def remove(webhook_id: uuid.UUID, session: SessionDep, _key: AdminKey) -> HttpResponse:
+    """Deletes the endpoint and its whole delivery log, pending deliveries included; what was
+    already sent stays sent."""
     service.delete_endpoint(session, webhook_id)
     return HttpResponse(status_code=204)
 
@@ -101,6 +109,8 @@ def deliveries(
     limit: PageLimit = 100,
     cursor: PageCursor = None,
 ) -> DeliveryPage:
+    """Each delivery's event, `status` (`pending`, `succeeded`, `failed`), attempts, last HTTP
+    status and next attempt, paged with `cursor`."""
     return service.list_deliveries(session, webhook_id, limit, cursor)
 
 
@@ -113,4 +123,6 @@ def deliveries(
 def retry(
     webhook_id: uuid.UUID, delivery_id: str, session: SessionDep, _key: AdminKey
 ) -> DeliveryOut:
+    """Queues the delivery, whatever its status, for an immediate attempt with its retry schedule
+    started over. It keeps its `webhook-id`, so a receiver can drop a duplicate."""
     return service.retry_delivery(session, webhook_id, delivery_id)

@@ -38,7 +38,8 @@ def _matches(if_none_match: str | None) -> bool:
     name="script",
     summary="The <nps-survey> web component (ES module)",
     description=(
-        'Load with `<script type="module" src=".../widget/nps-survey.js">`. No API key. '
+        'Load it as an ES module (a script element with `type="module"` and this URL as '
+        "`src`); the README shows the markup. No API key. "
         "Cached for an hour; revalidate with `If-None-Match` against the strong `ETag`."
     ),
     response_class=Response,
