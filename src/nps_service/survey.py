@@ -25,6 +25,12 @@ CONTEXT_FIELDS = (
 )
 # Context fields that queries may filter and group by (an order id is too fine to group on).
 SEGMENT_FIELDS = CONTEXT_FIELDS[:-1]
+# A context value: letters of any script, digits, _ - . : / (no space, comma or quote, so
+# comma-separated filters and JSON paths stay unambiguous). The server's `\w` is Unicode;
+# in the ECMA-262 regexes of JSON Schema tools `\w` is ASCII only, so the document states
+# the same set with every non-ASCII character admitted, or `生鲜` would fail in clients.
+CONTEXT_VALUE_PATTERN = r"^[\w\-.:/]+$"
+CONTEXT_VALUE_SCHEMA = {"pattern": r"^[\w\-.:/\u0080-\uFFFF]+$"}
 
 
 class Interval(StrEnum):

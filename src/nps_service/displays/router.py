@@ -20,6 +20,7 @@ from nps_service.displays.schemas import (
 )
 from nps_service.displays.store import create_display, decline_display, get_display
 from nps_service.keys.dependencies import AdminKey, IngestKey, IngestKeyCheckedOnWrite, ReadKey
+from nps_service.survey import CONTEXT_VALUE_PATTERN, CONTEXT_VALUE_SCHEMA
 from nps_service.web.body_limit import require_json
 from nps_service.web.openapi import problems
 from nps_service.web.session import SessionDep
@@ -95,8 +96,9 @@ async def ask(
         Query(
             min_length=1,
             max_length=64,
-            pattern=r"^[\w\-.:/]+$",
+            pattern=CONTEXT_VALUE_PATTERN,
             description="Where the prompt would show; the rules of this touchpoint apply.",
+            json_schema_extra=CONTEXT_VALUE_SCHEMA,
         ),
     ] = None,
 ) -> EligibilityOut:

@@ -17,6 +17,8 @@ from pydantic import (
     field_validator,
 )
 
+from nps_service.survey import CONTEXT_VALUE_PATTERN, CONTEXT_VALUE_SCHEMA
+
 # Clients may be up to five minutes ahead of the server clock (API.md).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_SUBMITTED_AT = datetime(1970, 1, 1, tzinfo=UTC)
@@ -50,8 +52,9 @@ ContextValue = Annotated[
     Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[\w\-.:/]+$",
+        pattern=CONTEXT_VALUE_PATTERN,
         description="1-64 letters, digits or _ - . : /",
+        json_schema_extra=CONTEXT_VALUE_SCHEMA,
     ),
 ]
 

@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from nps_service.errors import Problem
+from nps_service.web.openapi_examples import add_examples
 from nps_service.web.problems import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -137,6 +138,7 @@ def customise_openapi(app: FastAPI) -> None:
         components = schema.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        add_examples(schema)
         app.openapi_schema = schema
         return schema
 
