@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -314,3 +314,36 @@ def test_an_endpoint_for_alerts_only_adds_no_answer_events(
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM webhook_outbox")).scalar() == 1
     engine.dispose()
+
+
+def test_changes_wait_for_a_concurrent_writer(
+    app_client: TestClient, admin_headers: Headers, sink: Receiver, hook_settings: Settings
+) -> None:
+    """PATCH, retry and DELETE read and then write: while another connection holds the
+    write lock (the dispatcher, on SQLite), they wait their turn instead of a 503."""
+    hook = create_hook(app_client, admin_headers, url=sink.url, events=["response.created"])
+    assert app_client.post("/v1/responses", headers=admin_headers, json=answer(9)).is_success
+    dispatch(hook_settings)
+    delivery = app_client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin_headers)
+    engine = create_db_engine(hook_settings)
+    url = f"/v1/webhooks/{hook['id']}"
+    try:
+        for method, path, body in [
+            ("PATCH", url, {"description": "changed"}),
+            ("POST", f"{url}/deliveries/{delivery.json()['items'][0]['id']}/retry", None),
+            ("DELETE", url, None),
+        ]:
+            with engine.connect() as connection, ThreadPoolExecutor(1) as pool:
+                holder = connection.execution_options(sqlite_begin="IMMEDIATE")
+                # SQLite: the database's write lock; PostgreSQL: the rows the change writes.
+                lock = "SELECT 1 FROM webhook_endpoints, webhook_deliveries FOR UPDATE"
+                holder.execute(text("SELECT 1" if engine.dialect.name == "sqlite" else lock))
+                reply = pool.submit(
+                    app_client.request, method, path, headers=admin_headers, json=body
+                )
+                done, _ = wait([reply], timeout=0.3)
+                assert not done, (method, [f.result().text for f in done])
+                holder.rollback()
+                assert reply.result(timeout=10).status_code in (200, 204), method
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
+from nps_service.db import begin_writing
 from nps_service.errors import FieldError, InvalidInput, NotFound
 from nps_service.web.pages import decode_position, decode_uuid_position, encode_position
 from nps_service.webhooks.models import Delivery, WebhookEndpoint
@@ -90,6 +91,9 @@ def list_endpoints(session: Session, limit: int, cursor: str | None) -> WebhookP
 def update_endpoint(
     session: Session, endpoint_id: uuid.UUID, patch: WebhookPatch, allow_private: bool
 ) -> WebhookOut:
+    # A read then a write: on SQLite, take the write lock first (a deferred transaction's
+    # upgrade fails at once with "database is locked" while the dispatcher writes).
+    begin_writing(session)
     endpoint = get_endpoint(session, endpoint_id)
     given = patch.model_dump(exclude_unset=True)
     if given.get("url") is not None:
@@ -111,6 +115,7 @@ def update_endpoint(
 
 def delete_endpoint(session: Session, endpoint_id: uuid.UUID) -> None:
     """The endpoint and its delivery log."""
+    begin_writing(session)
     get_endpoint(session, endpoint_id)
     session.execute(delete(Delivery).where(Delivery.endpoint_id == endpoint_id))
     session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))
@@ -146,6 +151,7 @@ def list_deliveries(
 def retry_delivery(session: Session, endpoint_id: uuid.UUID, delivery_id: str) -> DeliveryOut:
     """Send again as soon as possible, with the same webhook-id (any status); the retry
     schedule starts over."""
+    begin_writing(session)
     delivery = session.get(Delivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint_id:
         raise NotFound(f"no delivery {delivery_id} of webhook {endpoint_id}")

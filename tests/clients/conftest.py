@@ -1,0 +1,237 @@
+"""The contract's tools: pinned linters and client generators, and a live server to drive.
+
+`npm ci` in clients/ (pinned by clients/package-lock.json) and a separate venv with the
+Python client's generator (pinned by clients/python/requirements.txt; openapi-python-client
+pins a typer that conflicts with the service's) are installed once and reused while their
+pins are unchanged: clients/node_modules and clients/.cache, both gitignored. Missing node
+or npm is a failure, never a skip: CI must run these checks.
+"""
+
+import fcntl
+import hashlib
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from nps_service.db import normalise_database_url
+from tests.conftest import BACKENDS, PG_ENV
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENTS = ROOT / "clients"
+DOCUMENT = ROOT / "openapi.yaml"
+CACHE = CLIENTS / ".cache"
+NPM_TIMEOUT = 600
+
+
+@dataclass
+class Run:
+    """A finished command: its exit code and everything it printed."""
+
+    command: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return f"$ {' '.join(self.command)}\n(exit {self.returncode})\n{self.stdout}\n{self.stderr}"
+
+
+def run(command: list[str], *, cwd: Path, timeout: float, env: dict[str, str] | None = None) -> Run:
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    return Run(command, done.returncode, done.stdout, done.stderr)
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment for node tools: no update checks, no telemetry."""
+    return {
+        **os.environ,
+        "NO_UPDATE_NOTIFIER": "1",
+        "npm_config_update_notifier": "false",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+        "REDOCLY_TELEMETRY": "off",
+        "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true",
+        **extra,
+    }
+
+
+def _stamp(pins: Path, runtime: str) -> str:
+    """What an install was made from: its pin file and runtime (clients/check writes the same)."""
+    return f"{hashlib.sha256(pins.read_bytes()).hexdigest()} {runtime}\n"
+
+
+@contextmanager
+def _locked(name: str) -> Iterator[None]:
+    """One installer at a time, across concurrent pytest runs in this work tree."""
+    CACHE.mkdir(exist_ok=True)
+    with (CACHE / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> Path:
+    """clients/node_modules from `npm ci`, reinstalled whenever the lock file changes."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.fail(
+            "the contract checks need Node.js >= 20.19 and npm on PATH "
+            "(apt-get install nodejs npm, or https://nodejs.org): they lint openapi.yaml "
+            "and build the TypeScript client with clients/package-lock.json"
+        )
+    version = run([node, "--version"], cwd=CLIENTS, timeout=30).stdout.strip()
+    stamp = CLIENTS / "node_modules" / ".nps-installed"
+    digest = _stamp(CLIENTS / "package-lock.json", version)
+    with _locked("npm"):
+        if not stamp.exists() or stamp.read_text() != digest:
+            installed = run([npm, "ci"], cwd=CLIENTS, timeout=NPM_TIMEOUT, env=tool_env())
+            if installed.returncode != 0:
+                pytest.fail(f"npm ci failed in clients/:\n{installed.output}")
+            stamp.write_text(digest)
+    return CLIENTS / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def python_tools() -> Path:
+    """The bin/ of a venv with openapi-python-client, mypy and the client's runtime."""
+    venv = CACHE / "python-venv"
+    requirements = CLIENTS / "python" / "requirements.txt"
+    stamp = venv / ".nps-installed"
+    digest = _stamp(requirements, platform.python_version())
+    with _locked("python"):
+        if not stamp.exists() or stamp.read_text() != digest:
+            steps = [
+                [sys.executable, "-m", "venv", "--clear", str(venv)],
+                [
+                    str(venv / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                    str(requirements),
+                ],
+            ]
+            for step in steps:
+                done = run(step, cwd=CLIENTS, timeout=NPM_TIMEOUT)
+                if done.returncode != 0:
+                    pytest.fail(f"installing the Python client tools failed:\n{done.output}")
+            stamp.write_text(digest)
+    return venv / "bin"
+
+
+@dataclass
+class LiveServer:
+    base: str
+    admin_key: str
+    backend: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def client_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database of each backend (PostgreSQL only with NPS_TEST_DATABASE_URL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('clients-db') / 'nps.db'}"
+        return
+    server = os.environ.get(PG_ENV)
+    if not server:
+        pytest.skip(f"{PG_ENV} is not set; PostgreSQL tests skipped")
+    admin_url = normalise_database_url(server)
+    name = f"nps_clients_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    client_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """`nps-service serve` on a free port, as an operator starts it, with an admin key.
+
+    Webhooks may target 127.0.0.1 (the drivers receive their own deliveries); no rate
+    limits (the drivers are one client sending a few hundred requests)."""
+    folder = tmp_path_factory.mktemp("clients-server")
+    env = {
+        **os.environ,
+        "NPS_DATABASE_URL": client_database,
+        "NPS_WEBHOOK_ALLOW_PRIVATE": "true",
+        "NPS_RATE_LIMITS": "",
+    }
+    command = [sys.executable, "-m", "nps_service"]
+    for step in (
+        [*command, "migrate"],
+        [*command, "keys", "create", "--name", "clients", "--scope", "admin"],
+    ):
+        done = subprocess.run(
+            step, env=env, cwd=folder, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    admin_key = done.stdout.strip()
+    port = _free_port()
+    log_path = folder / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "serve", "--port", str(port)],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90  # a loaded CI machine imports slowly
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not become ready:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        backend = "sqlite" if client_database.startswith("sqlite") else "postgresql"
+        yield LiveServer(base, admin_key, backend, log_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
