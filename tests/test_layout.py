@@ -19,7 +19,7 @@ LAYERS = [
     {"rollups"},  # the aggregation engine
     {"scores"},  # where a score is computed
     {"drivers", "merchants", "alerts", "privacy"},  # features built on scores
-    {"demo", "ops", "widget", "dashboard"},
+    {"demo", "ops", "widget", "dashboard", "bi"},
     {"models", "main", "cli", "server", "__main__", "__init__"},  # wiring
 ]
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}

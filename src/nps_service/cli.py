@@ -10,6 +10,7 @@ import typer
 import yaml
 from sqlalchemy.engine import Engine
 
+from nps_service.bi import GrantError, grant_reader
 from nps_service.config import get_settings
 from nps_service.db import create_db_engine, make_session_factory
 from nps_service.keys import service as keys
@@ -255,3 +256,26 @@ def keys_revoke(
         typer.echo(f"no key with id {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked key {key_id} ({key.name})", err=True)
+
+
+bi_app = typer.Typer(
+    help="The read-only SQL views for BI tools (PostgreSQL).", no_args_is_help=True
+)
+app.add_typer(bi_app, name="bi")
+
+
+@bi_app.command("grant")
+def bi_grant(
+    login: Annotated[str, typer.Option(help="The BI tool's existing database login role.")],
+) -> None:
+    """Let a login read the nps_bi views, and nothing else, as a member of nps_bi_reader."""
+    engine = _migrated_engine()
+    try:
+        notes = grant_reader(engine, login)
+    except GrantError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    for note in notes:
+        typer.echo(note, err=True)
