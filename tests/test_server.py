@@ -13,60 +13,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import served
+
 # Real server processes.
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def server(
     request: pytest.FixtureRequest, database_url: str, tmp_path: Path
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    workers = getattr(request, "param", 1)
-    env = {**os.environ, "NPS_DATABASE_URL": database_url}
-    port = _free_port()
-    log_path = tmp_path / "server.log"
-    # A file, not a pipe: nobody reads a pipe while the test runs, and a full pipe would
-    # block the server's logging.
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nps_service",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not become ready:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield base, env
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with served(database_url, tmp_path, workers=getattr(request, "param", 1)) as running:
+        yield running.base, running.env
 
 
 def test_serve_ingest_and_score_over_http(server: tuple[str, dict[str, str]]) -> None:
@@ -174,18 +132,8 @@ def test_sigterm_ends_a_server_held_by_a_slow_reader(
     shutdown_bound: int, database_url: str, tmp_path: Path
 ) -> None:
     """A client reading an export slowly cannot keep the server from stopping."""
-    port = _free_port()
-    env = {**os.environ, "NPS_DATABASE_URL": database_url}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nps_service", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    with served(database_url, tmp_path) as running:
+        base, env, port, process = running.base, running.env, running.port, running.process
         key = _admin_key(env)
         _store_many(base, {"Authorization": f"Bearer {key}"}, 20_000)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
@@ -200,22 +148,6 @@ def test_sigterm_ends_a_server_held_by_a_slow_reader(
             process.terminate()
             process.wait(timeout=shutdown_bound + 15)
             assert time.monotonic() - started < shutdown_bound + 10
-    finally:
-        if process.poll() is None:
-            process.kill()
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, "the server exited"
-        time.sleep(0.2)
-    pytest.fail("server did not become ready")
 
 
 @pytest.mark.parametrize("server", [2], indirect=True)

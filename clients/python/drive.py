@@ -77,7 +77,6 @@ from nps_service_client.models import (
     AlertIn,
     AlertInFilters,
     AlertInInterval,
-    AlertInMetric,
     AlertOut,
     AlertPage,
     AlertPatch,
@@ -101,7 +100,9 @@ from nps_service_client.models import (
     EvaluationOut,
     EvaluationPage,
     Health,
+    Interval,
     MerchantList,
+    Metric,
     Readiness,
     ResponseIn,
     ResponseInPropertiesType0,
@@ -109,10 +110,8 @@ from nps_service_client.models import (
     ResponsePage,
     ResponsesExportFormat,
     Scorecard,
-    ScoresGetCsvGroupByItem,
     ScoresOut,
-    ScoresTrendCsvInterval,
-    ScoresTrendInterval,
+    Segment,
     TrendOut,
     WebhookCreated,
     WebhookIn,
@@ -417,7 +416,7 @@ def drive(client: AuthenticatedClient) -> None:
             lambda: scores_get_csv.sync_detailed(
                 client=client,
                 category=[category],
-                group_by=[ScoresGetCsvGroupByItem.MERCHANT_ID],
+                group_by=[Segment.MERCHANT_ID],
             ),
         )
         check(csv_rows("scores_get_csv", scores_csv) == 2, "scores_get_csv: rows")
@@ -425,7 +424,7 @@ def drive(client: AuthenticatedClient) -> None:
             "scores_trend",
             TrendOut,
             lambda: scores_trend.sync_detailed(
-                client=client, category=[category], interval=ScoresTrendInterval.DAY
+                client=client, category=[category], interval=Interval.DAY
             ),
         )
         check(len(trend.groups) == 1, "scores_trend: groups")
@@ -433,7 +432,7 @@ def drive(client: AuthenticatedClient) -> None:
             "scores_trend_csv",
             str,
             lambda: scores_trend_csv.sync_detailed(
-                client=client, category=[category], interval=ScoresTrendCsvInterval.DAY
+                client=client, category=[category], interval=Interval.DAY
             ),
         )
         csv_rows("scores_trend_csv", trend_csv)
@@ -579,7 +578,7 @@ def drive(client: AuthenticatedClient) -> None:
             client=client,
             body=AlertIn(
                 name=f"drive.py {run}",
-                metric=AlertInMetric.OVERALL,
+                metric=Metric.OVERALL,
                 interval=AlertInInterval.DAY,
                 condition=Below(type_="below", value=100),
                 filters=alert_filters,

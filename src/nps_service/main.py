@@ -20,6 +20,7 @@ from nps_service.displays import router as displays_routes
 from nps_service.drivers.router import router as drivers_router
 from nps_service.keys.dependencies import KnownKeys
 from nps_service.logs import AccessLogMiddleware
+from nps_service.merchants.params import RANKINGS
 from nps_service.merchants.router import router as merchants_router
 from nps_service.metrics import Metrics
 from nps_service.migrate import head_revision
@@ -31,8 +32,11 @@ from nps_service.responses.fast_path import SingleAnswerFastPath
 from nps_service.responses.router import router as responses_router
 from nps_service.responses.writer import IngestWriter
 from nps_service.rollups import Folder, Upkeep
+from nps_service.scores.params import SORT_ENUM
 from nps_service.scores.router import router as scores_router
+from nps_service.survey import METRICS, SEGMENT_FIELDS, Interval
 from nps_service.web.body_limit import BodySizeLimitMiddleware
+from nps_service.web.negotiation import NegotiationMiddleware
 from nps_service.web.openapi import customise_openapi, operation_id
 from nps_service.web.overload import ConcurrencyLimitMiddleware
 from nps_service.web.problems import install_error_handlers
@@ -47,7 +51,13 @@ DESCRIPTION = """Collects NPS survey answers and computes a platform's **global 
 overall score plus promoter/passive/detractor breakdowns over logistics, product, service
 and app, with confidence intervals, time buckets in any zone, and segment breakdowns.
 
-Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem+json."""
+Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 problem+json.
+
+Conventions: operation ids are `<tag>_<action>` in snake case (`responses_create`,
+`scores_get`) and never change once published. Lists page with `limit` and an opaque
+`cursor`. Query parameters are absent or a value, never null; an unknown one is a 422.
+Every read that returns rows has a CSV twin at the same path with `.csv` (`bom=true`
+for Excel), and the JSON path also answers CSV for `format=csv` or `Accept: text/csv`."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -141,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # concurrency limit (a flood is refused without queueing) and before the single-answer
     # fast path (its answers are limited too); the body limit runs before any parsing.
     app.add_middleware(SingleAnswerFastPath, writer=writer, known_keys=known_keys)
+    app.add_middleware(NegotiationMiddleware, api=app)  # 406: outside the fast path too
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         ConcurrencyLimitMiddleware,
@@ -163,7 +174,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_strict_query(app)
-    customise_openapi(app)
+    customise_openapi(
+        app,
+        {
+            "Segment": list(SEGMENT_FIELDS),
+            "Interval": [interval.value for interval in Interval],
+            "Metric": list(METRICS),
+            "ScoreSort": SORT_ENUM["enum"],
+            "MerchantSort": RANKINGS,
+        },
+    )
     logging.getLogger("nps_service").setLevel(settings.log_level.upper())
     return app
 

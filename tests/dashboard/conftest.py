@@ -8,10 +8,8 @@ skip, except under CI (NPS_TEST_DATABASE_URL set), where they fail.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from nps_service.config import Settings
 from nps_service.db import create_db_engine, make_session_factory, normalise_database_url
 from nps_service.keys.service import Scope, create_key
 from tests.conftest import BACKENDS, PG_ENV
+from tests.servers import served, server_env
 
 DEMO_ANSWERS = 20_000
 DEMO_DAYS = 120
@@ -45,13 +44,6 @@ class Server:
         reply = httpx.get(f"{self.base}{path}", params=params, headers=headers, timeout=30)
         assert reply.status_code == 200, reply.text
         return reply.json()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -117,7 +109,7 @@ def _record_displays(base: str, ingest_key: str) -> None:
 @pytest.fixture(scope="module")
 def server(dashboard_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("dashboard-server")
-    env = {**os.environ, "NPS_DATABASE_URL": dashboard_database}
+    env = server_env(dashboard_database)
     command = [sys.executable, "-m", "nps_service"]
     demo = subprocess.run(
         [*command, "demo-data", str(DEMO_ANSWERS), "--days", str(DEMO_DAYS)],
@@ -128,34 +120,11 @@ def server(dashboard_database: str, tmp_path_factory: pytest.TempPathFactory) ->
         timeout=600,
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    port = free_port()
-    log_path = folder / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "serve", "--port", str(port)],
-            env=env,
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90  # a loaded CI machine imports slowly
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not become ready:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        _record_displays(base, _key(dashboard_database, Scope.INGEST))
+    # 90 s to get ready: a loaded CI machine imports slowly.
+    with served(dashboard_database, folder, timeout=90) as running:
+        _record_displays(running.base, _key(dashboard_database, Scope.INGEST))
         backend = "sqlite" if dashboard_database.startswith("sqlite") else "postgresql"
-        yield Server(base, _key(dashboard_database, Scope.READ), backend, log_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        yield Server(running.base, _key(dashboard_database, Scope.READ), backend, running.log_path)
 
 
 def _chromium() -> str | None:

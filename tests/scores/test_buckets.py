@@ -36,6 +36,29 @@ def local_midnight(day: date, tz: str) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
+def rfc3339(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def next_bucket(day: date, interval: str) -> date:
+    if interval == "day":
+        return day + timedelta(days=1)
+    if interval == "week":
+        return day + timedelta(days=7)  # buckets start on Mondays
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def expected_partial(day: date, tz: str, interval: str, params: dict[str, str]) -> bool:
+    """Whether [from, to) (dates here) misses part of the bucket starting on `day`."""
+    start, end = local_midnight(day, tz), local_midnight(next_bucket(day, interval), tz)
+    low = params.get("from")
+    high = params.get("to")
+    return bool(
+        (low and start < local_midnight(date.fromisoformat(low), tz))
+        or (high and end > local_midnight(date.fromisoformat(high), tz))
+    )
+
+
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
@@ -69,9 +92,12 @@ def bucket_groups(
     assert body["query"]["tz"] == tz
     groups = []
     for group in body["groups"]:
-        assert set(group["key"]) == {"bucket"}, group["key"]
-        date.fromisoformat(group["key"]["bucket"])  # a plain YYYY-MM-DD date
+        assert set(group["key"]) == {"bucket", "bucket_start"}, group["key"]
+        day = date.fromisoformat(group["key"]["bucket"])  # a plain YYYY-MM-DD date
         assert len(group["key"]["bucket"]) == 10
+        # The bucket's first instant, in UTC: local midnight (or the first real instant).
+        assert group["key"]["bucket_start"] == rfc3339(local_midnight(day, tz))
+        assert group["partial"] is expected_partial(day, tz, interval, dict(params)), day
         if group["overall"]["n"]:  # whether empty buckets are listed is not specified
             groups.append((group["key"]["bucket"], group["overall"]["n"]))
     return groups
@@ -314,7 +340,9 @@ def test_interval_with_group_by(
     assert reply.status_code == 200, reply.text
     got = []
     for group in reply.json()["groups"]:
-        assert set(group["key"]) == {"bucket", "merchant_id"}, group["key"]
+        assert set(group["key"]) == {"bucket", "bucket_start", "merchant_id"}, group["key"]
+        day = date.fromisoformat(group["key"]["bucket"])
+        assert group["key"]["bucket_start"] == rfc3339(local_midnight(day, tz))
         if group["overall"]["n"]:
             key = (group["key"]["bucket"], group["key"]["merchant_id"])
             got.append(key)

@@ -109,6 +109,9 @@ def assert_same_as_json(
         assert len(row) == len(header)
         cells = dict(zip(header, row, strict=True))
         for column in key_columns:
+            if column == "partial":  # on the group, beside the key
+                assert cells[column] == ("true" if group["partial"] else "false")
+                continue
             expected_key = group["key"][column]
             assert cells[column] == ("" if expected_key is None else expected_key), column
         for metric in METRICS:
@@ -136,8 +139,11 @@ def assert_same_as_json(
         ([], []),
         ([("group_by", "merchant_id")], ["merchant_id"]),
         ([("group_by", "merchant_id,category")], ["merchant_id", "category"]),
-        ([("interval", "day"), ("tz", "Asia/Kolkata")], ["bucket"]),
-        ([("interval", "week"), ("group_by", "merchant_id")], ["bucket", "merchant_id"]),
+        ([("interval", "day"), ("tz", "Asia/Kolkata")], ["bucket", "bucket_start", "partial"]),
+        (
+            [("interval", "week"), ("group_by", "merchant_id")],
+            ["bucket", "bucket_start", "partial", "merchant_id"],
+        ),
         (
             [("group_by", "merchant_id"), ("weighted", "true"), ("confidence", "0.9")],
             ["merchant_id"],

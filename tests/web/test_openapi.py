@@ -46,6 +46,11 @@ EXPECTED_OPERATION_IDS = {
     ("get", "/v1/merchants"): "merchants_list",
     ("get", "/v1/merchants/{merchant_id}/scorecard"): "merchants_scorecard",
     ("get", "/v1/drivers"): "drivers_get",
+    ("get", "/v1/scores.csv"): "scores_get_csv",
+    ("get", "/v1/scores/trend.csv"): "scores_trend_csv",
+    ("get", "/v1/scores/compare.csv"): "scores_compare_csv",
+    ("get", "/v1/drivers.csv"): "drivers_get_csv",
+    ("get", "/v1/merchants.csv"): "merchants_list_csv",
     ("get", "/healthz"): "ops_healthz",
     ("get", "/readyz"): "ops_readyz",
     ("get", "/metrics"): "ops_metrics",
@@ -117,10 +122,32 @@ def test_every_operation_is_described_tagged_and_secured() -> None:
     assert document["info"]["license"]["identifier"] == "Apache-2.0"
 
 
+def _resolved(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema, with a `$ref` (and an array's item `$ref`) replaced by its target."""
+    document = yaml.safe_load(COMMITTED.read_text())
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    if "items" in schema:
+        schema = {**schema, "items": _resolved(schema["items"])}
+    return schema
+
+
 def _parameter(path: str, name: str) -> dict[str, Any]:
     document = yaml.safe_load(COMMITTED.read_text())
     parameters = document["paths"][path]["get"]["parameters"]
-    return next(p for p in parameters if p["name"] == name)["schema"]
+    return _resolved(next(p for p in parameters if p["name"] == name)["schema"])
+
+
+def test_recurring_enumerations_are_named_once() -> None:
+    """One `Segment`, `Interval`, `ScoreSort`... type in generated clients, not one per
+    operation and field."""
+    document = yaml.safe_load(COMMITTED.read_text())
+    for path in ("/v1/scores", "/v1/scores/trend", "/v1/scores.csv", "/v1/drivers"):
+        parameters = {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"]}
+        assert parameters["group_by"]["items"] == {"$ref": "#/components/schemas/Segment"}
+        assert parameters["interval"]["$ref"] == "#/components/schemas/Interval"
+    alert = document["components"]["schemas"]["AlertIn"]["properties"]["metric"]
+    assert alert["$ref"] == "#/components/schemas/Metric"
 
 
 def test_closed_sets_are_enumerations_and_numbers_are_bounded() -> None:

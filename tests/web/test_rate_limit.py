@@ -30,6 +30,7 @@ from nps_service.web.rate_limit import (
     install_rate_limits,
     parse_rate_limits,
 )
+from tests.servers import served
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -279,51 +280,12 @@ def test_redis_down_fails_open_with_one_log_line(
 # The real server: two worker processes, one Redis.
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serve(tmp_path: Path, env: dict[str, str], workers: int) -> Iterator[str]:
-    """`nps-service serve` in a subprocess, logging to tmp_path/server.log."""
-    port = _free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nps_service",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not become ready:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """`nps-service serve` in a subprocess with this environment, logging to
+    tmp_path/server.log."""
+    with served(env["NPS_DATABASE_URL"], tmp_path, workers=workers, extra_env=env) as server:
+        yield server.base
 
 
 def create_key_with_cli(env: dict[str, str], scope: str = "admin") -> str:

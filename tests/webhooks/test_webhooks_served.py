@@ -3,7 +3,6 @@ of the workers mid-delivery loses no event (it is sent again with the same webho
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,58 +14,22 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests import servers
 from tests.webhooks.receiver import receiver
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, log.read_text()
-        time.sleep(0.2)
-    pytest.fail(f"server did not become ready:\n{log.read_text()}")
-
-
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], int]]:
-    env = {
-        **os.environ,
-        "NPS_DATABASE_URL": database_url,
+    settings = {
         "NPS_WEBHOOK_ALLOW_PRIVATE": "true",
         "NPS_WEBHOOK_INTERVAL_SECONDS": "0.2",
         "NPS_WEBHOOK_TIMEOUT_SECONDS": "2",
         "NPS_WEBHOOK_RETRY_SECONDS": "1,1,1,1,1,1",
     }
-    port = _free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nps_service", "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            cwd=tmp_path,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _ready(base, process, log)
-        yield base, env, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with servers.served(database_url, tmp_path, workers=2, extra_env=settings) as server:
+        yield server.base, server.env, server.process.pid
 
 
 def _admin_key(env: dict[str, str]) -> str:

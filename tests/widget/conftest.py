@@ -9,11 +9,7 @@ where they fail: a CI run that silently skipped them would prove nothing.
 import html
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +27,7 @@ from nps_service.config import Settings
 from nps_service.db import create_db_engine, make_session_factory, normalise_database_url
 from nps_service.keys.service import Scope, create_key
 from tests.conftest import BACKENDS, PG_ENV
+from tests.servers import free_port, served
 
 EVENTS = ("shown", "answered", "declined", "ineligible")
 # The host page records the widget's events (they bubble out of the shadow root).
@@ -51,13 +48,6 @@ for (const name of {events}) {{
 </head><body><h1>Your parcel has arrived</h1>
 <nps-survey {attributes}></nps-survey>
 </body></html>"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class _ShopPage(BaseHTTPRequestHandler):
@@ -133,53 +123,31 @@ def service(widget_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
     shop = ThreadingHTTPServer(("127.0.0.1", free_port()), _ShopPage)
     threading.Thread(target=shop.serve_forever, daemon=True).start()
     shop_origin = f"http://127.0.0.1:{shop.server_address[1]}"
-    port = free_port()
-    env = {**os.environ, "NPS_DATABASE_URL": widget_database, "NPS_CORS_ORIGINS": shop_origin}
     folder = tmp_path_factory.mktemp("widget-server")
-    log_path = folder / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nps_service", "serve", "--port", str(port)],
-            env=env,
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not become ready:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        admin = {"Authorization": f"Bearer {_key(widget_database, Scope.ADMIN)}"}
-        # The documented defaults, stated: everyone sampled, a quiet period after each event.
-        rules = {
-            "after_response_days": 90,
-            "after_decline_days": 30,
-            "after_display_days": 7,
-            "sample_rate": 1.0,
-            "across_touchpoints": True,
-        }
-        reply = httpx.put(f"{base}/v1/contact-rules", json=rules, headers=admin, timeout=10)
-        assert reply.status_code == 200, reply.text
-        yield Service(
-            base=base,
-            shop=shop_origin,
-            ingest_key=_key(widget_database, Scope.INGEST),
-            read={"Authorization": f"Bearer {_key(widget_database, Scope.READ)}"},
-            admin=admin,
-            backend=make_url(widget_database).get_backend_name(),
-            log=log_path,
-        )
+        with served(widget_database, folder, extra_env={"NPS_CORS_ORIGINS": shop_origin}) as server:
+            base = server.base
+            admin = {"Authorization": f"Bearer {_key(widget_database, Scope.ADMIN)}"}
+            # The documented defaults, stated: everyone sampled, a quiet period after each event.
+            rules = {
+                "after_response_days": 90,
+                "after_decline_days": 30,
+                "after_display_days": 7,
+                "sample_rate": 1.0,
+                "across_touchpoints": True,
+            }
+            reply = httpx.put(f"{base}/v1/contact-rules", json=rules, headers=admin, timeout=10)
+            assert reply.status_code == 200, reply.text
+            yield Service(
+                base=base,
+                shop=shop_origin,
+                ingest_key=_key(widget_database, Scope.INGEST),
+                read={"Authorization": f"Bearer {_key(widget_database, Scope.READ)}"},
+                admin=admin,
+                backend=make_url(widget_database).get_backend_name(),
+                log=server.log_path,
+            )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
         shop.shutdown()
         shop.server_close()
 

@@ -54,6 +54,6 @@ def test_an_allowed_origin_is_echoed(settings: Settings) -> None:
 def test_the_operation_is_documented(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"][PATH]["get"]
     assert operation["operationId"] == "widget_script"
-    assert "security" not in operation
+    assert operation["security"] == []  # public: no key
     assert list(operation["responses"]["200"]["content"]) == ["text/javascript"]
     assert "304" in operation["responses"]

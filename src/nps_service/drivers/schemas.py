@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from nps_service.scores.schemas import MetricScore
+from nps_service.scores.schemas import PARTIAL_HELP, MetricScore, ScoreKey
 
 
 class DimensionDriver(BaseModel):
@@ -59,8 +59,8 @@ class DimensionDrivers(BaseModel):
 class DriverGroup(BaseModel):
     """One model: the whole scope (empty key), or one bucket and/or segment."""
 
-    key: dict[str, str | None] = Field(
-        description="`bucket` (local start date) with `interval`, plus each group_by field."
+    key: ScoreKey = Field(
+        description="`bucket` and `bucket_start` with `interval`, plus each group_by field."
     )
     n: int = Field(description="Complete cases in the model.")
     effective_n: float = Field(description="n, or Kish's (Σw)²/Σw² when weighted.")
@@ -82,6 +82,7 @@ class DriverGroup(BaseModel):
     priority: list[str] = Field(
         description="Dimensions with a priority, the one to improve first first."
     )
+    partial: bool | None = Field(description=PARTIAL_HELP)
 
 
 class DriversQuery(BaseModel):

@@ -25,7 +25,7 @@ def compute_drivers(
     """One model per group: the body in the shape of `DriversOut`."""
     totals = totals_for(engine, scope, options, moments=True)
     z = z_for(options.confidence)
-    scored = score_columns(totals, options)
+    scored = score_columns(totals, options).with_bucket_starts(options.interval, scope)
     order = group_order(scored, options)  # by key: the router allows no other order
     if options.limit is not None:
         order = order[: options.limit]
@@ -75,6 +75,7 @@ def _group(
         "overall": scores["overall"],
         "dimensions": dimensions,
         "priority": order,
+        "partial": scores.get("partial"),
     }
 
 

@@ -21,6 +21,7 @@ from nps_service.responses.formats import write_csv
 from nps_service.responses.models import Response
 from nps_service.responses.rows import OUT_COLUMNS, to_out_from_row
 from nps_service.survey import CONTEXT_FIELDS, DIMENSIONS
+from nps_service.web.media import BOM
 
 CHUNK = 2000
 logger = logging.getLogger("nps_service.export")
@@ -82,18 +83,22 @@ def ndjson_lines(cursor: ExportCursor) -> Iterator[bytes]:
         yield b"".join(to_out_from_row(row).model_dump_json().encode() + b"\n" for row in chunk)
 
 
-def csv_chunks(cursor: ExportCursor) -> Iterator[bytes]:
-    """The import CSV layout (README "Bulk import"), so an export can be imported again."""
+def csv_chunks(cursor: ExportCursor, *, bom: bool = False) -> Iterator[bytes]:
+    """The import CSV layout (README "Bulk import"), so an export can be imported again;
+    with `bom`, a UTF-8 byte-order mark first (for Excel; `import` skips it)."""
+    # In the first chunk, not before it: the cursor is closed by its own iteration.
+    prefix = BOM.encode() if bom else b""
     header = True
     for chunk in cursor.chunks():
         out = io.StringIO()
         write_csv((_body(row) for row in chunk), out, header=header)
         header = False
-        yield out.getvalue().encode()
+        yield prefix + out.getvalue().encode()
+        prefix = b""
     if header:  # no rows: still a header
         out = io.StringIO()
         write_csv([], out)
-        yield out.getvalue().encode()
+        yield prefix + out.getvalue().encode()
 
 
 def _body(row: dict[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,12 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import chain
 from typing import IO, Any, TextIO
 
 from nps_service.responses.models import ANSWER_COLUMNS
 from nps_service.survey import CONTEXT_FIELDS, DIMENSIONS
+from nps_service.web.media import BOM
 from nps_service.web.spreadsheet import ESCAPED_START, neutralise_cell, restore
 
 # The columns, in the order `write_csv` writes them.
@@ -56,8 +58,17 @@ def _csv_cell(column: str, cell: str) -> Any:
     return cell
 
 
+def skip_bom(stream: Iterable[str]) -> Iterator[str]:
+    """The lines of a text stream without a leading UTF-8 byte-order mark, which Excel
+    writes and `GET /v1/responses/export?bom=true` too (a file opened with `utf-8-sig`
+    has none left; a stream decoded as plain UTF-8 still starts with U+FEFF)."""
+    lines = iter(stream)
+    first = next(lines, None)
+    return lines if first is None else chain((first.removeprefix(BOM),), lines)
+
+
 def csv_bodies(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(stream)
+    reader = csv.reader(skip_bom(stream))
     header = next(reader, None)
     if header is None:
         return

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from nps_service.responses.formats import BadCsv, csv_bodies
+from nps_service.responses.formats import BadCsv, csv_bodies, skip_bom
 from nps_service.responses.ingest import store_rows
 from nps_service.responses.models import RETURNING_PENDING, STORED_COLUMNS, queue_new_answers
 from nps_service.responses.rows import content_hash, row_values, same_answer
@@ -99,7 +99,7 @@ def read_answers(stream: IO[str], fmt: str) -> Iterator[tuple[int, ResponseIn]]:
         except BadCsv as exc:
             raise ImportFailed(exc.line, exc.reason) from exc
         return
-    for line, raw in enumerate(stream, start=1):
+    for line, raw in enumerate(skip_bom(stream), start=1):
         if not raw.strip():
             continue
         try:

@@ -21,7 +21,14 @@ from nps_service.responses import export, ingest, listing
 from nps_service.responses.rows import content_hash, row_values
 from nps_service.responses.schemas import BatchIn, BatchOut, ResponseIn, ResponseOut, ResponsePage
 from nps_service.web.body_limit import require_json
-from nps_service.web.media import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, wants_csv
+from nps_service.web.media import (
+    CSV_CONTENT_TYPE,
+    CSV_MEDIA_TYPE,
+    NDJSON_MEDIA_TYPE,
+    Bom,
+    reject_bom,
+    wants_csv,
+)
 from nps_service.web.openapi import problems
 from nps_service.web.pages import PageCursor, PageLimit
 from nps_service.web.session import SessionDep, SettingsDep
@@ -122,11 +129,14 @@ def export_responses(
     format: Annotated[
         Literal["ndjson", "csv"] | None, Query(description="Overrides the Accept header.")
     ] = None,
+    bom: Bom = False,
 ) -> StreamingResponse:
     """Oldest first, from one snapshot: answers stored while the export streams are not in
     it. Memory stays flat however many rows match. At most NPS_MAX_CONCURRENT_EXPORTS run
     at once per process (503 with Retry-After beyond), each for at most
     NPS_EXPORT_TIMEOUT_SECONDS; an export cut short ends without its final chunk."""
+    as_csv = wants_csv(request, format, json_wins=False)
+    reject_bom(bom and not as_csv, "NDJSON")
     slots: threading.BoundedSemaphore = request.app.state.exports
     if not slots.acquire(blocking=False):
         raise ServiceUnavailable("as many exports as allowed are running; retry later", 5)
@@ -139,8 +149,8 @@ def export_responses(
     except BaseException:
         slots.release()
         raise
-    if wants_csv(request, format, json_wins=False):
-        body, media_type = export.csv_chunks(cursor), f"{CSV_MEDIA_TYPE}; charset=utf-8"
+    if as_csv:
+        body, media_type = export.csv_chunks(cursor, bom=bom), CSV_CONTENT_TYPE
         headers = {"Content-Disposition": 'attachment; filename="responses.csv"'}
     else:
         body, media_type, headers = export.ndjson_lines(cursor), NDJSON_MEDIA_TYPE, {}

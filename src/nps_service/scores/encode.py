@@ -22,12 +22,13 @@ _METRIC = "{" + ",".join(f'"{name}":%s' for name in SUMMARY_FIELDS) + "}"
 
 
 def _group_template(key_names: Sequence[str]) -> str:
-    """One group: its key fields, the overall metric and each dimension, then displays."""
+    """One group: its key fields, the overall metric and each dimension, then displays and
+    `partial`."""
     key = "{" + ",".join(f'"{name}":%s' for name in key_names) + "}"
     dimensions = ",".join(f'"{name}":{_METRIC}' for name in DIMENSIONS)
     return (
         '{"key":' + key + ',"overall":' + _METRIC + ',"dimensions":{' + dimensions + "},"
-        '"displays":%s}'
+        '"displays":%s,"partial":%s}'
     )
 
 
@@ -67,9 +68,11 @@ def groups_json(
     metrics: Sequence[MetricColumns],
     order: Sequence[int],
     displays: npt.NDArray[np.int64] | None = None,
+    partial: Sequence[bool] | None = None,
 ) -> str:
-    """The `groups` array: for each group in `order`, its key, overall and dimensions, one
-    template filled per group from columns serialised whole."""
+    """The `groups` array: for each group in `order`, its key, overall and dimensions, its
+    displays and `partial` flag (null without buckets), one template filled per group from
+    columns serialised whole."""
     if not order:
         return "[]"
     picked = np.asarray(order, dtype=np.intp)
@@ -77,6 +80,11 @@ def groups_json(
     for metric in metrics:
         columns += [_json_values(getattr(metric, name)[picked]) for name in SUMMARY_FIELDS]
     columns.append(_displays_json(displays, picked))
+    columns.append(
+        ["null"] * len(order)
+        if partial is None
+        else ["true" if partial[i] else "false" for i in order]
+    )
     template = _group_template(key_names)
     return "[" + ",".join(template % row for row in zip(*columns, strict=True)) + "]"
 

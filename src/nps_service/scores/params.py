@@ -116,17 +116,9 @@ Limit = Annotated[
 ]
 
 
-class ScoreParams(FilterParams):
-    """`/v1/scores`: the filters plus buckets, grouping, weights, interval level, sorting."""
+class GroupParams(FilterParams):
+    """Grouping, weights, interval level, suppression and sorting: every score endpoint's."""
 
-    interval: Annotated[
-        str | None,
-        AfterValidator(_interval),
-        Field(
-            description="`day`, `week` (ISO, Monday start) or `month`.",
-            json_schema_extra=INTERVAL_ENUM,
-        ),
-    ] = None
     group_by: GroupBy = None
     weighted: Weighted = False
     confidence: Confidence = 0.95
@@ -141,10 +133,14 @@ class ScoreParams(FilterParams):
     ] = "key"
     limit: Limit = None
 
+    def buckets(self) -> Interval | None:
+        """The time buckets asked for; none unless the endpoint takes `interval`."""
+        return None
+
     def options(self, default_min_n: int) -> ScoreOptions:
         """The options, `min_n` defaulting to the service's setting."""
         return ScoreOptions(
-            interval=Interval(self.interval) if self.interval else None,
+            interval=self.buckets(),
             group_by=list(self.group_by or []),
             weighted=self.weighted,
             confidence=self.confidence,
@@ -152,6 +148,22 @@ class ScoreParams(FilterParams):
             sort=self.sort,
             limit=self.limit,
         )
+
+
+class ScoreParams(GroupParams):
+    """`/v1/scores`: the filters plus buckets, grouping, weights, interval level, sorting."""
+
+    interval: Annotated[
+        str | None,
+        AfterValidator(_interval),
+        Field(
+            description="`day`, `week` (ISO, Monday start) or `month`.",
+            json_schema_extra=INTERVAL_ENUM,
+        ),
+    ] = None
+
+    def buckets(self) -> Interval | None:
+        return Interval(self.interval) if self.interval else None
 
 
 def _required_interval(raw: str) -> str:
@@ -178,19 +190,10 @@ class TrendParams(ScoreParams):
     ] = "key"
 
 
-def _no_interval(raw: str | None) -> None:
-    if raw:
-        raise invalid("compare takes no interval: it compares two ranges; use group_by")
+class CompareParams(GroupParams):
+    """`/v1/scores/compare`: the current range against a baseline range, per group (no
+    `interval`: it compares two ranges, so the parameter is unknown here and a 422)."""
 
-
-class CompareParams(ScoreParams):
-    """`/v1/scores/compare`: the current range against a baseline range, per group."""
-
-    interval: Annotated[
-        str | None,
-        AfterValidator(_no_interval),
-        Field(description="Not allowed here: compare compares two ranges; use `group_by`."),
-    ] = None
     sort: Annotated[
         str,
         key_order_only("compare"),

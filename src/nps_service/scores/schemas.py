@@ -1,8 +1,25 @@
 """Score bodies: stable field names that BI tools and generated clients rely on."""
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
+
+BUCKET_HELP = "With `interval`: the local date (in `tz`) the bucket starts, YYYY-MM-DD."
+BUCKET_START_HELP = (
+    "With `interval`: the bucket's first instant, RFC 3339 in UTC (`Z`): local midnight of "
+    "`bucket` in `tz` (the first real instant when a DST jump skips midnight), e.g. "
+    "2026-11-19T16:00:00Z for the day 2026-11-20 in Asia/Shanghai. For time-series tools."
+)
+PARTIAL_HELP = (
+    "With `interval`: true when the range [`from`, `to`) does not cover the whole bucket "
+    "(`from` after its start, e.g. a Wednesday for weekly buckets, or `to` before its end), "
+    "so it holds fewer days than a whole one; false when it does, or on a side where the "
+    "range is open (a bucket still in progress is marked only when `to` cuts it). Null "
+    "without `interval`. On the group, not the key: it describes the group's coverage, "
+    "not which group it is."
+)
 
 
 class MetricScore(BaseModel):
@@ -40,12 +57,40 @@ class DisplayCounts(BaseModel):
     response_rate: float | None = Field(description="answered / shown; null when shown = 0.")
 
 
+def _present_when(description: str) -> Any:
+    """A key field that is absent unless the request asks for it (never a default)."""
+    return Field(description=description, json_schema_extra=_no_default)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _tag(name: str) -> Any:
+    return _present_when(
+        f"With `group_by={name}`: the group's value; null for answers without that tag."
+    )
+
+
+class ScoreKey(BaseModel):
+    """What a group stands for: with `interval` its bucket, with `group_by` each field."""
+
+    bucket: Annotated[date | SkipJsonSchema[None], _present_when(BUCKET_HELP)] = None
+    bucket_start: Annotated[datetime | SkipJsonSchema[None], _present_when(BUCKET_START_HELP)] = (
+        None
+    )
+    merchant_id: Annotated[str | None, _tag("merchant_id")] = None
+    category: Annotated[str | None, _tag("category")] = None
+    channel: Annotated[str | None, _tag("channel")] = None
+    region: Annotated[str | None, _tag("region")] = None
+    platform: Annotated[str | None, _tag("platform")] = None
+    touchpoint: Annotated[str | None, _tag("touchpoint")] = None
+
+
 class ScoreGroup(BaseModel):
     """One bucket and/or segment."""
 
-    key: dict[str, str | None] = Field(
-        description="`bucket` (local start date) with `interval`, plus each group_by field."
-    )
+    key: ScoreKey
     overall: MetricScore
     dimensions: DimensionScores
     displays: DisplayCounts | None = Field(
@@ -53,6 +98,7 @@ class ScoreGroup(BaseModel):
         description="Display counts of `/v1/scores` groups; null with `property.*` filters "
         "(displays keep no properties).",
     )
+    partial: bool | None = Field(description=PARTIAL_HELP)
 
 
 class ScoreQuery(BaseModel):
@@ -160,7 +206,16 @@ class DimensionTrends(BaseModel):
 class TrendGroup(BaseModel):
     key: dict[str, str | None] = Field(description="Each group_by field.")
     first_bucket: str = Field(description="Local start date of the first bucket with answers.")
-    last_bucket: str
+    first_bucket_start: datetime = Field(description="Its first instant: " + BUCKET_START_HELP)
+    first_bucket_partial: bool = Field(
+        description="The range starts after the first bucket does (its `partial`, as in "
+        "/v1/scores): that bucket holds fewer days than the others."
+    )
+    last_bucket: str = Field(description="Local start date of the last bucket with answers.")
+    last_bucket_start: datetime = Field(description="Its first instant, as first_bucket_start.")
+    last_bucket_partial: bool = Field(
+        description="`to` cuts the last bucket short (its `partial`, as in /v1/scores)."
+    )
     overall: MetricTrend
     dimensions: DimensionTrends
 

@@ -1,7 +1,7 @@
 """Where a score is computed: the engine's totals, the statistics per group, the order."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -10,11 +10,15 @@ from pydantic import BaseModel
 
 from nps_service.filters import ResponseFilter
 from nps_service.rollups import GroupKey, GroupTotals, TotalsEngine, TotalsQuery
+from nps_service.scores import buckets
 from nps_service.scores.encode import body_json, groups_json
 from nps_service.scores.params import ScoreOptions
 from nps_service.scores.schemas import ScoreQuery
 from nps_service.stats.nps import MetricColumns, summarise_columns, z_for
-from nps_service.survey import DIMENSIONS, METRICS
+from nps_service.survey import DIMENSIONS, METRICS, Interval
+
+# A bucketed group's key fields before its group_by fields.
+BUCKET_KEYS = ("bucket", "bucket_start")
 
 
 def totals_for(
@@ -45,6 +49,7 @@ class ScoredGroups:
     keys: list[GroupKey]
     metrics: dict[str, MetricColumns]  # by METRICS name
     displays: npt.NDArray[np.int64] | None = None  # shown, answered, declined per group
+    partial: list[bool] | None = None  # per group, with buckets (`scores.buckets`)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -60,7 +65,19 @@ class ScoredGroups:
         if self.displays is not None:
             for row, i in zip(rows, picked, strict=True):
                 row["displays"] = display_counts(self.displays[i])
+        if self.partial is not None:
+            for row, i in zip(rows, picked, strict=True):
+                row["partial"] = self.partial[i]
         return rows
+
+    def with_bucket_starts(
+        self, interval: Interval | None, scope: ResponseFilter
+    ) -> "ScoredGroups":
+        """With buckets: each key with `bucket_start`, and each group's `partial` flag."""
+        if interval is None:
+            return self
+        keys, partial = buckets.with_bucket_starts(self.keys, interval, scope)
+        return replace(self, keys=keys, partial=partial)
 
 
 def display_counts(counts: npt.NDArray[np.int64] | Sequence[int] | None) -> dict[str, Any] | None:
@@ -80,12 +97,17 @@ class ScoresResult:
     query: dict[str, Any]
     scored: ScoredGroups
     order: list[int]  # the groups to show, in order (sorted, limited)
-    key_names: list[str]  # `bucket` with an interval, then the group_by fields
+    key_names: list[str]  # `bucket`, `bucket_start` with an interval, then group_by fields
 
     def json(self) -> bytes:
         metrics = [self.scored.metrics[metric] for metric in METRICS]
         groups = groups_json(
-            self.key_names, self.scored.keys, metrics, self.order, self.scored.displays
+            self.key_names,
+            self.scored.keys,
+            metrics,
+            self.order,
+            self.scored.displays,
+            self.scored.partial,
         )
         return body_json(self.query, groups)
 
@@ -96,6 +118,7 @@ def compute_scores(
     """Aggregate in SQL, then apply the statistics per metric over all groups and order
     them; the groups stay columns until they are written."""
     scored = score_columns(totals_for(engine, scope, options, displays=True), options)
+    scored = scored.with_bucket_starts(options.interval, scope)
     order = group_order(scored, options)
     if options.limit is not None:
         order = order[: options.limit]
@@ -106,7 +129,7 @@ def compute_scores(
         interval=options.interval.value if options.interval else None,
         sort=options.sort,
     )
-    key_names = (["bucket"] if options.interval else []) + options.group_by
+    key_names = (list(BUCKET_KEYS) if options.interval else []) + options.group_by
     return ScoresResult(query, scored, order, key_names)
 
 

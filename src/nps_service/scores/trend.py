@@ -5,6 +5,7 @@ from typing import Any
 
 from nps_service.filters import ResponseFilter
 from nps_service.rollups import TotalsEngine
+from nps_service.scores.buckets import bucket_bounds
 from nps_service.scores.params import ScoreOptions
 from nps_service.scores.schemas import TrendQuery
 from nps_service.scores.service import (
@@ -22,7 +23,8 @@ from nps_service.survey import DIMENSIONS, METRICS, Interval
 def compute_trend(
     engine: TotalsEngine, scope: ResponseFilter, options: ScoreOptions, interval: Interval
 ) -> dict[str, Any]:
-    """Per group (group_by) and metric: the WLS slope of the buckets' NPS over time."""
+    """Per group (group_by) and metric: the WLS slope of the buckets' NPS over time; the
+    first and last buckets with their first instants and whether the range cuts them."""
     totals = totals_for(engine, scope, options)
     series: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for group in score_groups(totals, options):
@@ -36,6 +38,7 @@ def compute_trend(
     groups = []
     for key in keys:
         buckets = sorted(series[key], key=lambda group: group["key"]["bucket"])
+        edges = (buckets[0], buckets[-1])
         first = date.fromisoformat(buckets[0]["key"]["bucket"])
         positions = [
             _position(first, date.fromisoformat(b["key"]["bucket"]), interval) for b in buckets
@@ -44,11 +47,16 @@ def compute_trend(
         for metric in METRICS:
             rows = [metric_of(bucket, metric) for bucket in buckets]
             metrics[metric] = bucket_trend(positions, rows, z)
+        head, tail = (bucket_bounds(b["key"]["bucket"], interval, scope) for b in edges)
         groups.append(
             {
                 "key": dict(zip(names, key)),  # noqa: B905 - same length
-                "first_bucket": buckets[0]["key"]["bucket"],
-                "last_bucket": buckets[-1]["key"]["bucket"],
+                "first_bucket": edges[0]["key"]["bucket"],
+                "first_bucket_start": head.start,
+                "first_bucket_partial": head.partial,
+                "last_bucket": edges[1]["key"]["bucket"],
+                "last_bucket_start": tail.start,
+                "last_bucket_partial": tail.partial,
                 "overall": metrics["overall"],
                 "dimensions": {name: metrics[name] for name in DIMENSIONS},
             }

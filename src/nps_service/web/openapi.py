@@ -6,6 +6,7 @@ openapi-typescript; what `customise_openapi` adds is what those tools asked for.
 """
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -68,6 +69,23 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}_{action}".replace("-", "_")
 
 
+def _named_enums(node: Any, names: dict[tuple[str, ...], str]) -> Any:
+    """`node` with every inline string enumeration of a named set made a `$ref`."""
+    if isinstance(node, list):
+        return [_named_enums(item, names) for item in node]
+    if not isinstance(node, dict):
+        return node
+    enum = node.get("enum")
+    name = names.get(tuple(enum)) if isinstance(enum, list) else None
+    if name is not None:
+        kept = {key: node[key] for key in ("description", "default") if key in node}
+        return {"$ref": f"#/components/schemas/{name}", **kept}
+    return {
+        key: value if key in ("example", "examples") else _named_enums(value, names)
+        for key, value in node.items()
+    }
+
+
 def _problem_response(status: int) -> dict[str, Any]:
     return {
         "description": _DESCRIPTIONS[status],
@@ -109,15 +127,28 @@ def _tidy_operation(path: str, operation: dict[str, Any]) -> None:
         content = response.get("content", {})
         if status[0] in "45" and PROBLEM_MEDIA_TYPE in content:
             content.pop("application/json", None)
-    extra = (*_ANY_V1_STATUSES, _ANY_REQUEST_STATUS) if path.startswith("/v1/") else ()
-    for status in (*extra, _ANY_REQUEST_STATUS):
-        responses.setdefault(str(status), _problem_response(status))
+    extra: tuple[int, ...] = ()
+    if path.startswith("/v1/"):
+        extra = _ANY_V1_STATUSES
+        # web/negotiation answers 406 where `Accept` admits none of the operation's types;
+        # a `.csv` path's URL decides its type, and the export negotiates for itself.
+        if not path.endswith((".csv", "/export")):
+            extra = (*extra, 406)
+    for code in (*extra, _ANY_REQUEST_STATUS):
+        responses.setdefault(str(code), _problem_response(code))
+    operation["responses"] = dict(sorted(responses.items()))
     # Public operations say so; the others inherit the bearer scheme FastAPI declared.
     operation.setdefault("security", [])
 
 
-def customise_openapi(app: FastAPI) -> None:
-    """Errors documented as problem+json only, tags, servers and licence declared."""
+def customise_openapi(app: FastAPI, named_enums: Mapping[str, list[str]]) -> None:
+    """Errors documented as problem+json only; tags, servers and licence declared.
+
+    `named_enums` are closed sets that recur across operations, named once in
+    components/schemas: generators then make one type of each (openapi-python-client made
+    a class per operation and field, `ScoresGetGroupByItem`, `ScoresTrendGroupByItem`...).
+    They are found by value, so each parameter keeps its validation and 422 wording.
+    """
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -138,6 +169,13 @@ def customise_openapi(app: FastAPI) -> None:
         components = schema.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        names = {tuple(values): name for name, values in named_enums.items()}
+        schema["paths"] = _named_enums(schema["paths"], names)
+        components.update(_named_enums(components, names))
+        components.update(
+            {name: {"type": "string", "enum": values} for name, values in named_enums.items()}
+        )
+        schema["components"]["schemas"] = dict(sorted(components.items()))
         add_examples(schema)
         app.openapi_schema = schema
         return schema

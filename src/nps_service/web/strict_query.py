@@ -9,7 +9,9 @@ family, and fails validation for any other name. Being a validation error, it is
 reported with every other bad parameter of the request in one 422 (`errors:
 [{"parameter": "catgory", "detail": "unknown query parameter"}]`), and only after the
 route's key check: a request without a valid key is still 401. The OpenAPI document is
-unchanged: the model declares no parameters.
+unchanged: the model declares no parameters. Parameters kept out of the document
+(`Query(include_in_schema=False)`, such as the JSON operations' `format` and `bom`) are
+known all the same: the names come from the dependant, not from the document.
 """
 
 from collections.abc import Iterable, Iterator
@@ -24,7 +26,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, ValidationError, model
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.routing import BaseRoute
 
-from nps_service.filters import PROPERTY_PREFIX, FilterParams
+from nps_service.filters import FilterParams
+from nps_service.property_filters import PROPERTY_PREFIX
 
 UNKNOWN_DETAIL = "unknown query parameter"
 
@@ -132,7 +135,7 @@ def _checked(route: APIRoute) -> bool:
     return any(getattr(d.dependency, "strict_query", False) for d in route.dependencies)
 
 
-def _api_routes(routes: Iterable[BaseRoute]) -> list[tuple[APIRoute, list[Dependant]]]:
+def api_routes(routes: Iterable[BaseRoute]) -> list[tuple[APIRoute, list[Dependant]]]:
     """Each APIRoute of the app, with the dependants of every place it is served from."""
     found: dict[int, tuple[APIRoute, list[Dependant]]] = {}
     for context in iter_route_contexts(list(routes)):
@@ -167,7 +170,7 @@ def install_strict_query(app: FastAPI) -> None:
     becomes part of each route, for every app that serves it; a route is given it once,
     however many apps are built (tests build many) or calls are made.
     """
-    for route, dependants in _api_routes(app.router.routes):
+    for route, dependants in api_routes(app.router.routes):
         # The API only: pages and scripts (/widget, /dashboard, /docs) are loaded by
         # browsers and CDNs that add cache-busting parameters such as ?v=3.
         if _checked(route) or not route.path_format.startswith("/v1/"):
