@@ -7,7 +7,6 @@ runs anywhere; `.ci/run` sets it and fails if the server is unreachable.
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +21,9 @@ from nps_service.keys.service import Scope, create_key
 from nps_service.main import create_app
 from nps_service.migrate import upgrade
 from nps_service.models import Base
+from tests.databases import PG_ENV, temporary_postgres
 
 BACKENDS = ["sqlite", "postgresql"]
-PG_ENV = "NPS_TEST_DATABASE_URL"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -57,22 +56,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run."""
-    server = os.environ.get(PG_ENV)
-    if not server:
-        pytest.skip(f"{PG_ENV} is not set; PostgreSQL tests skipped")
-    admin_url = normalise_database_url(server)
-    name = f"nps_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:  # fails loudly when the server is unreachable
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    engine = create_db_engine(Settings(database_url=url))
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_postgres("nps_test") as url:
+        engine = create_db_engine(Settings(database_url=url))
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -24,7 +24,7 @@ def test_alerts_answer_as_declared(
 ) -> None:
     create(client, admin_headers, **DROP_ALERT)
     schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
-    operation = schema.find_operation_by_id(f"alerts:{name}")
+    operation = schema.find_operation_by_id(f"alerts_{name}")
 
     @given(case=operation.as_strategy(mode))
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

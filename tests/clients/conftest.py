@@ -15,17 +15,15 @@ import platform
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from nps_service.db import normalise_database_url
 from tests.conftest import BACKENDS, PG_ENV
+from tests.databases import empty_database
 from tests.servers import served, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,21 +159,9 @@ def client_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """An empty database of each backend (PostgreSQL only with NPS_TEST_DATABASE_URL)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('clients-db') / 'nps.db'}"
-        return
-    server = os.environ.get(PG_ENV)
-    if not server:
-        pytest.skip(f"{PG_ENV} is not set; PostgreSQL tests skipped")
-    admin_url = normalise_database_url(server)
-    name = f"nps_clients_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    folder = tmp_path_factory.mktemp("clients-db")
+    with empty_database(request.param, folder, "nps_clients") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import html
 import os
 import shutil
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,13 +19,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from nps_service.config import Settings
-from nps_service.db import create_db_engine, make_session_factory, normalise_database_url
+from nps_service.db import create_db_engine, make_session_factory
 from nps_service.keys.service import Scope, create_key
 from tests.conftest import BACKENDS, PG_ENV
+from tests.databases import empty_database
 from tests.servers import free_port, served
 
 EVENTS = ("shown", "answered", "declined", "ineligible")
@@ -91,21 +90,9 @@ def widget_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """An empty database of each backend for this module (`serve` migrates it)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('widget') / 'nps.db'}"
-        return
-    server = os.environ.get(PG_ENV)
-    if not server:
-        pytest.skip(f"{PG_ENV} is not set; PostgreSQL tests skipped")
-    admin_url = normalise_database_url(server)
-    name = f"nps_widget_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    folder = tmp_path_factory.mktemp("widget")
+    with empty_database(request.param, folder, "nps_widget") as url:
+        yield url
 
 
 def _key(database_url: str, *scopes: Scope) -> str:

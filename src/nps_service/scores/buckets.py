@@ -12,10 +12,11 @@ unbounded on that side, so a bucket still in progress is partial only when `to` 
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from nps_service.filters import ResponseFilter
+from nps_service.rollups.buckets import next_bucket_day
 from nps_service.survey import Interval
 from nps_service.timezones import local_midnight
 
@@ -31,21 +32,12 @@ def rfc3339(instant: datetime) -> str:
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
-def _next_bucket_day(interval: Interval, day: date) -> date:
-    """The first local day of the bucket after the one starting on `day`."""
-    if interval is Interval.DAY:
-        return day + timedelta(days=1)
-    if interval is Interval.WEEK:
-        return day + timedelta(days=7 - day.weekday())
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 def bucket_bounds(bucket: str, interval: Interval, scope: ResponseFilter) -> BucketBounds:
     """The bounds of the bucket that starts on the local date `bucket`."""
     day = date.fromisoformat(bucket)
     start = local_midnight(day, scope.tz)
     try:
-        end: datetime | None = local_midnight(_next_bucket_day(interval, day), scope.tz)
+        end: datetime | None = local_midnight(next_bucket_day(interval, day), scope.tz)
     except (OverflowError, ValueError):  # the bucket of 9999-12: it ends after any `to`
         end = None
     partial = (scope.start is not None and start < scope.start) or (

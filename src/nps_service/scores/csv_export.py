@@ -16,6 +16,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from nps_service.stats.trend import TREND_FIELDS
 from nps_service.survey import METRICS
 from nps_service.web.spreadsheet import neutralise_cell
 
@@ -36,16 +37,6 @@ METRIC_FIELDS = (
 # Empty cells when displays cannot be counted (property filters).
 DISPLAY_FIELDS = ("shown", "answered", "declined", "response_rate")
 BUCKET_COLUMNS = ("bucket", "bucket_start", "partial")
-TREND_FIELDS = (
-    "buckets",
-    "slope",
-    "slope_se",
-    "slope_ci_low",
-    "slope_ci_high",
-    "z",
-    "p_value",
-    "significant",
-)
 TREND_EDGES = tuple(
     f"{edge}_bucket{suffix}" for edge in ("first", "last") for suffix in ("", "_start", "_partial")
 )
