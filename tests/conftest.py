@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,12 +17,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from nps_service.config import Settings
-from nps_service.db import create_db_engine, make_session_factory, normalise_database_url
-from nps_service.keys.service import Scope, create_key
+from nps_service.db import create_db_engine, normalise_database_url
+from nps_service.keys.service import Scope
 from nps_service.main import create_app
 from nps_service.migrate import upgrade
 from nps_service.models import Base
-from tests.databases import PG_ENV, temporary_postgres
+from tests.databases import PG_ENV, new_key, temporary_postgres
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -106,31 +107,48 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def _new_key(settings: Settings, *scopes: Scope) -> str:
-    engine = create_db_engine(settings)
-    with make_session_factory(engine)() as session:
-        _, plaintext = create_key(session, "test", list(scopes))
-        session.commit()
-    engine.dispose()
-    return plaintext
-
-
 @pytest.fixture
 def admin_headers(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {_new_key(settings, Scope.ADMIN)}"}
+    return {"Authorization": f"Bearer {new_key(settings.database_url, Scope.ADMIN)}"}
 
 
 @pytest.fixture
 def ingest_headers(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {_new_key(settings, Scope.INGEST)}"}
+    return {"Authorization": f"Bearer {new_key(settings.database_url, Scope.INGEST)}"}
 
 
 @pytest.fixture
 def read_headers(settings: Settings) -> dict[str, str]:
-    return {"Authorization": f"Bearer {_new_key(settings, Scope.READ)}"}
+    return {"Authorization": f"Bearer {new_key(settings.database_url, Scope.READ)}"}
 
 
 @pytest.fixture
 def key_factory(settings: Settings):  # type: ignore[no-untyped-def]
     """Make a key with any scopes: key_factory(Scope.READ, Scope.INGEST)."""
-    return lambda *scopes: {"Authorization": f"Bearer {_new_key(settings, *scopes)}"}
+    return lambda *scopes: {"Authorization": f"Bearer {new_key(settings.database_url, *scopes)}"}
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium through Playwright (the widget's and the dashboard's tests); missing is a
+    failure under CI and a skip elsewhere."""
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable = None
+    if executable is None:
+        message = "needs Chromium (apt-get install chromium) and Playwright (the test extra)"
+        if os.environ.get(PG_ENV):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from nps_service.db import normalise_database_url
+from nps_service.config import Settings
+from nps_service.db import create_db_engine, make_session_factory, normalise_database_url
+from nps_service.keys.service import Scope, create_key
 
 PG_ENV = "NPS_TEST_DATABASE_URL"
 
@@ -44,3 +46,15 @@ def empty_database(backend: str, folder: Path, prefix: str) -> Iterator[str]:
         return
     with temporary_postgres(prefix) as url:
         yield url
+
+
+def new_key(database_url: str, *scopes: Scope, name: str = "test") -> str:
+    """A new API key with these scopes, stored in the database; its plaintext."""
+    engine = create_db_engine(Settings(database_url=database_url))
+    try:
+        with make_session_factory(engine)() as session:
+            _, plaintext = create_key(session, name, list(scopes))
+            session.commit()
+    finally:
+        engine.dispose()
+    return plaintext

@@ -108,3 +108,15 @@ def _wait_ready(server: Served, ready_path: str, timeout: float) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"server did not become ready within {timeout}s:\n{server.log()}")
         time.sleep(0.2)
+
+
+def cli_admin_key(env: Mapping[str, str]) -> str:
+    """An admin key made the way an operator makes one: `nps-service keys create`."""
+    return subprocess.run(
+        [sys.executable, "-m", "nps_service", "keys", "create", "--name", "w", "--scope", "admin"],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()

@@ -3,7 +3,6 @@
 import os
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import served
+from tests.servers import cli_admin_key, served
 
 # Real server processes.
 pytestmark = pytest.mark.slow
@@ -29,7 +28,7 @@ def server(
 
 def test_serve_ingest_and_score_over_http(server: tuple[str, dict[str, str]]) -> None:
     base, env = server
-    key = _admin_key(env)
+    key = cli_admin_key(env)
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=10) as http:
         answers = [10, 10, 9, 8, 7, 6, 0]
@@ -49,17 +48,6 @@ def test_serve_ingest_and_score_over_http(server: tuple[str, dict[str, str]]) ->
         assert httpx.get(f"{base}/v1/scores", timeout=5).status_code == 401
 
 
-def _admin_key(env: dict[str, str]) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "nps_service", "keys", "create", "--name", "w", "--scope", "admin"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.strip()
-
-
 @pytest.mark.parametrize("server", [2], indirect=True)
 def test_two_workers_with_concurrent_clients_count_exactly(
     server: tuple[str, dict[str, str]],
@@ -67,7 +55,7 @@ def test_two_workers_with_concurrent_clients_count_exactly(
     """Several client threads, retries included, against two server processes that also
     fold rollups in the background: every answer is counted once."""
     base, env = server
-    headers = {"Authorization": f"Bearer {_admin_key(env)}"}
+    headers = {"Authorization": f"Bearer {cli_admin_key(env)}"}
     answers = [
         {
             "id": str(uuid.uuid4()),
@@ -134,7 +122,7 @@ def test_sigterm_ends_a_server_held_by_a_slow_reader(
     """A client reading an export slowly cannot keep the server from stopping."""
     with served(database_url, tmp_path) as running:
         base, env, port, process = running.base, running.env, running.port, running.process
-        key = _admin_key(env)
+        key = cli_admin_key(env)
         _store_many(base, {"Authorization": f"Bearer {key}"}, 20_000)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -157,7 +145,7 @@ def test_a_worker_killed_mid_ingest_loses_no_acknowledged_answer(
     """SIGKILL one of two workers while clients post; clients retry what got no answer,
     with the same ids. Every acknowledged answer is stored, each counted once."""
     base, env = server
-    headers = {"Authorization": f"Bearer {_admin_key(env)}"}
+    headers = {"Authorization": f"Bearer {cli_admin_key(env)}"}
     server_pid = int(
         subprocess.run(
             ["pgrep", "-f", f"nps_service.server --host 127.0.0.1 --port {base.rsplit(':', 1)[1]}"],

@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +37,7 @@ def scrub(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def client_network(host: str) -> str:
     """An address reduced to its network (IPv4 /24, IPv6 /48): enough to see where traffic
     comes from, not who sent it."""

@@ -32,9 +32,9 @@ from nps_service.responses.fast_path import SingleAnswerFastPath
 from nps_service.responses.router import router as responses_router
 from nps_service.responses.writer import IngestWriter
 from nps_service.rollups import Folder, Upkeep
-from nps_service.scores.params import SORT_ENUM
+from nps_service.scores.params import INTERVAL_ENUM, SORT_ENUM
 from nps_service.scores.router import router as scores_router
-from nps_service.survey import METRICS, SEGMENT_FIELDS, Interval
+from nps_service.survey import METRICS, SEGMENT_FIELDS
 from nps_service.web.body_limit import BodySizeLimitMiddleware
 from nps_service.web.negotiation import NegotiationMiddleware
 from nps_service.web.openapi import customise_openapi, operation_id
@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app,
         {
             "Segment": list(SEGMENT_FIELDS),
-            "Interval": [interval.value for interval in Interval],
+            "Interval": INTERVAL_ENUM["enum"],
             "Metric": list(METRICS),
             "ScoreSort": SORT_ENUM["enum"],
             "MerchantSort": RANKINGS,

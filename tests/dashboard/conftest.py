@@ -6,8 +6,6 @@ so that the response rate has something to show. Without Chromium the browser te
 skip, except under CI (NPS_TEST_DATABASE_URL set), where they fail.
 """
 
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,11 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from nps_service.config import Settings
-from nps_service.db import create_db_engine, make_session_factory
-from nps_service.keys.service import Scope, create_key
-from tests.conftest import BACKENDS, PG_ENV
-from tests.databases import empty_database
+from nps_service.keys.service import Scope
+from tests.conftest import BACKENDS
+from tests.databases import empty_database, new_key
 from tests.servers import served, server_env
 
 DEMO_ANSWERS = 20_000
@@ -52,15 +48,6 @@ def dashboard_database(
     folder = tmp_path_factory.mktemp("dashboard")
     with empty_database(request.param, folder, "nps_dashboard") as url:
         yield url
-
-
-def _key(database_url: str, *scopes: Scope) -> str:
-    engine = create_db_engine(Settings(database_url=database_url))
-    with make_session_factory(engine)() as session:
-        _, plaintext = create_key(session, "dashboard-test", list(scopes))
-        session.commit()
-    engine.dispose()
-    return plaintext
 
 
 def _record_displays(base: str, ingest_key: str) -> None:
@@ -109,31 +96,11 @@ def server(dashboard_database: str, tmp_path_factory: pytest.TempPathFactory) ->
     assert demo.returncode == 0, demo.stdout + demo.stderr
     # 90 s to get ready: a loaded CI machine imports slowly.
     with served(dashboard_database, folder, timeout=90) as running:
-        _record_displays(running.base, _key(dashboard_database, Scope.INGEST))
+        _record_displays(running.base, new_key(dashboard_database, Scope.INGEST))
         backend = "sqlite" if dashboard_database.startswith("sqlite") else "postgresql"
-        yield Server(running.base, _key(dashboard_database, Scope.READ), backend, running.log_path)
-
-
-def _chromium() -> str | None:
-    return shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium through Playwright; missing is a failure under CI and a skip elsewhere."""
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        executable = None
-    if executable is None:
-        message = "needs Chromium (apt-get install chromium) and Playwright (the test extra)"
-        if os.environ.get(PG_ENV):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+        yield Server(
+            running.base,
+            new_key(dashboard_database, Scope.READ),
+            backend,
+            running.log_path,
+        )

@@ -4,7 +4,6 @@ of the workers mid-delivery loses no event (it is sent again with the same webho
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,17 +31,6 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, s
         yield server.base, server.env, server.process.pid
 
 
-def _admin_key(env: dict[str, str]) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "nps_service", "keys", "create", "--name", "w", "--scope", "admin"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout.strip()
-
-
 def _workers(supervisor: int) -> list[int]:
     found = subprocess.run(
         ["pgrep", "-P", str(supervisor)], capture_output=True, text=True, check=False
@@ -52,7 +40,7 @@ def _workers(supervisor: int) -> list[int]:
 
 def test_killed_workers_lose_no_event(served: tuple[str, dict[str, str], int]) -> None:
     base, env, pid = served
-    headers = {"Authorization": f"Bearer {_admin_key(env)}"}
+    headers = {"Authorization": f"Bearer {servers.cli_admin_key(env)}"}
     with receiver() as sink, httpx.Client(base_url=base, headers=headers, timeout=10) as http:
         sink.delays = [1.5]  # the first delivery is held while the workers die
         hook = http.post(

@@ -7,8 +7,6 @@ where they fail: a CI run that silently skipped them would prove nothing.
 """
 
 import html
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,11 +19,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from nps_service.config import Settings
-from nps_service.db import create_db_engine, make_session_factory
-from nps_service.keys.service import Scope, create_key
-from tests.conftest import BACKENDS, PG_ENV
-from tests.databases import empty_database
+from nps_service.keys.service import Scope
+from tests.conftest import BACKENDS
+from tests.databases import empty_database, new_key
 from tests.servers import free_port, served
 
 EVENTS = ("shown", "answered", "declined", "ineligible")
@@ -95,15 +91,6 @@ def widget_database(
         yield url
 
 
-def _key(database_url: str, *scopes: Scope) -> str:
-    engine = create_db_engine(Settings(database_url=database_url))
-    with make_session_factory(engine)() as session:
-        _, plaintext = create_key(session, "widget-test", list(scopes))
-        session.commit()
-    engine.dispose()
-    return plaintext
-
-
 @pytest.fixture(scope="module")
 def service(widget_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """`nps-service serve` allowing the shop's origin, and the shop's page server."""
@@ -114,7 +101,7 @@ def service(widget_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
     try:
         with served(widget_database, folder, extra_env={"NPS_CORS_ORIGINS": shop_origin}) as server:
             base = server.base
-            admin = {"Authorization": f"Bearer {_key(widget_database, Scope.ADMIN)}"}
+            admin = {"Authorization": f"Bearer {new_key(widget_database, Scope.ADMIN)}"}
             # The documented defaults, stated: everyone sampled, a quiet period after each event.
             rules = {
                 "after_response_days": 90,
@@ -128,8 +115,8 @@ def service(widget_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
             yield Service(
                 base=base,
                 shop=shop_origin,
-                ingest_key=_key(widget_database, Scope.INGEST),
-                read={"Authorization": f"Bearer {_key(widget_database, Scope.READ)}"},
+                ingest_key=new_key(widget_database, Scope.INGEST),
+                read={"Authorization": f"Bearer {new_key(widget_database, Scope.READ)}"},
                 admin=admin,
                 backend=make_url(widget_database).get_backend_name(),
                 log=server.log_path,
@@ -137,28 +124,3 @@ def service(widget_database: str, tmp_path_factory: pytest.TempPathFactory) -> I
     finally:
         shop.shutdown()
         shop.server_close()
-
-
-def _chromium() -> str | None:
-    return shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium through Playwright; missing is a failure under CI and a skip elsewhere."""
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        executable = None
-    if executable is None:
-        message = "needs Chromium (apt-get install chromium) and Playwright (the test extra)"
-        if os.environ.get(PG_ENV):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield launched
-        launched.close()

@@ -12,7 +12,7 @@ from nps_service.alerts.models import Alert, AlertEvaluation
 from nps_service.alerts.schemas import AlertIn, AlertOut, AlertPatch, EvaluationOut
 from nps_service.db import begin_writing
 from nps_service.errors import NotFound
-from nps_service.responses.listing import decode_cursor, encode_cursor
+from nps_service.web.pages import decode_uuid_position, encode_position
 
 
 def alert_out(alert: Alert) -> AlertOut:
@@ -102,7 +102,7 @@ def list_alerts(
     """Newest first, keyset-paginated on (created_at, id)."""
     statement = select(Alert)
     if cursor:
-        after_time, after_id = decode_cursor(cursor)
+        after_time, after_id = decode_uuid_position(cursor)
         statement = statement.where(
             or_(
                 Alert.created_at < after_time,
@@ -113,7 +113,7 @@ def list_alerts(
     rows = list(session.scalars(statement.limit(limit + 1)))
     session.rollback()
     page, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
+    next_cursor = encode_position(page[-1].created_at, str(page[-1].id)) if more else None
     return [alert_out(row) for row in page], next_cursor
 
 
@@ -125,7 +125,7 @@ def list_evaluations(
     load_alert(session, alert_id)
     statement = select(AlertEvaluation).where(AlertEvaluation.alert_id == alert_id)
     if cursor:
-        after_time, after_id = decode_cursor(cursor)
+        after_time, after_id = decode_uuid_position(cursor)
         statement = statement.where(
             or_(
                 AlertEvaluation.evaluated_at < after_time,
@@ -136,5 +136,5 @@ def list_evaluations(
     rows = list(session.scalars(statement.limit(limit + 1)))
     session.rollback()
     page, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(page[-1].evaluated_at, page[-1].id) if more else None
+    next_cursor = encode_position(page[-1].evaluated_at, str(page[-1].id)) if more else None
     return [evaluation_out(row) for row in page], next_cursor

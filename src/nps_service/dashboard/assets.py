@@ -27,7 +27,6 @@ from fastapi import Request, Response
 
 STATIC = files("nps_service.dashboard").joinpath("static")
 # The versions vendored (see static/vendor/README.md); the docs pages name their files.
-CHART_JS = "vendor/chart.js-4.6.1/chart.umd.min.js"
 SWAGGER_JS = "vendor/swagger-ui-dist-5.35.0/swagger-ui-bundle.js"
 SWAGGER_CSS = "vendor/swagger-ui-dist-5.35.0/swagger-ui.css"
 SWAGGER_FAVICON = "vendor/swagger-ui-dist-5.35.0/favicon-32x32.png"

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from nps_service.db import as_utc_instant
 from nps_service.migrate import current_revision
 from nps_service.responses.models import PendingRollup
 
@@ -101,17 +102,12 @@ class PendingTail(Collector):
                 ).one()
         except SQLAlchemyError:
             return  # the database is down: /readyz says so; no figure rather than a wrong one
-        age = 0.0 if oldest is None else (datetime.now(UTC) - _as_utc(oldest)).total_seconds()
+        # SQLite gives the server default's text ('YYYY-MM-DD HH:MM:SS', UTC).
+        instant = as_utc_instant(oldest)
+        age = 0.0 if instant is None else (datetime.now(UTC) - instant).total_seconds()
         yield GaugeMetricFamily("nps_pending_answers", "Answers not folded yet", value=count)
         yield GaugeMetricFamily(
             "nps_pending_oldest_seconds",
             "How long the oldest pending answer has waited",
             value=max(age, 0.0),
         )
-
-
-def _as_utc(value: datetime | str) -> datetime:
-    """SQLite returns the server default's text ('YYYY-MM-DD HH:MM:SS', UTC)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

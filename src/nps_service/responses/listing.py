@@ -1,7 +1,6 @@
 """Reading answers back: one by id, or newest first with keyset pagination."""
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -31,7 +30,7 @@ def list_responses(
     scope = limited_to_merchants(scope, session.info.get(MERCHANT_LIMIT))
     statement = select(Response).where(*filter_conditions(scope))
     if cursor:
-        after_time, after_id = decode_cursor(cursor)
+        after_time, after_id = decode_uuid_position(cursor)
         statement = statement.where(
             or_(
                 Response.submitted_at < after_time,
@@ -42,15 +41,5 @@ def list_responses(
     with bounded_time(session, bool(scope.properties)):
         rows = list(session.scalars(statement.limit(limit + 1)))
     page, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(page[-1].submitted_at, page[-1].id) if more else None
+    next_cursor = encode_position(page[-1].submitted_at, str(page[-1].id)) if more else None
     return [to_out(row) for row in page], next_cursor
-
-
-def encode_cursor(submitted_at: datetime, response_id: uuid.UUID) -> str:
-    """An opaque token for the position after this row."""
-    return encode_position(submitted_at, str(response_id))
-
-
-def decode_cursor(token: str) -> tuple[datetime, uuid.UUID]:
-    """Parse a cursor from `encode_cursor`; 422 when it was not made by us."""
-    return decode_uuid_position(token)

@@ -17,6 +17,7 @@ route goes on to its 404 or 405.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from re import Pattern
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
@@ -89,6 +90,14 @@ def offers(app: Starlette) -> list[_Offer]:
     return found
 
 
+@lru_cache(maxsize=256)
+def _admits_json(accept: str) -> bool:
+    """Whether the header admits JSON (or says nothing parseable), remembered: clients send
+    a handful of distinct headers, and this runs on every /v1 request."""
+    ranges = media_ranges(accept)
+    return not ranges or any(quality(ranges, media) > 0 for media in JSON_FAMILY)
+
+
 class NegotiationMiddleware:
     """The 406 check (see the module docstring)."""
 
@@ -107,9 +116,10 @@ class NegotiationMiddleware:
         await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope, accept: str) -> JSONResponse | None:
-        ranges = media_ranges(accept)
-        if not ranges or any(quality(ranges, media) > 0 for media in JSON_FAMILY):
+        # Long headers are parsed each time, so hostile ones cannot fill the cache.
+        if (_admits_json if len(accept) <= 512 else _admits_json.__wrapped__)(accept):
             return None
+        ranges = media_ranges(accept)
         offer = self._offer(scope)
         if offer is None or not offer.media_types:
             return None  # no such operation (404, 405), or one that is not JSON
